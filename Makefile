@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Direct access without stale caches: the patch series and its test harness.
+#
+#   Debian linux-source-7.3 (or KSRC=)  --make source-->  build/linux @ v7.3.4
+#   patches/ + series                    --make tree-->    build/linux @ series
+#   qemu/guest.config + kunit/           --make kernel-->  build/kernel (one build,
+#                                                          for kunit.py and the guest)
+#   kunit.py run                         --make kunit-->   KUnit results
+#   selftests in build/linux + qemu/     --make selftests-> guest with NVDIMM + pmem
+#
+# `make test` runs everything and ends with "N passed, N failed, N skipped";
+# `make run` boots the guest and shows what works.  See README.md.
+
+SHELL := /bin/bash
+BUILD := $(CURDIR)/build
+TREE := $(BUILD)/linux
+JOBS ?= $(shell nproc)
+
+# VARIANT=debug: the same tests on a lockdep + KASAN + DEBUG_VM kernel.
+VARIANT ?=
+ifeq ($(VARIANT),debug)
+KBUILD := $(BUILD)/kernel-debug
+KCONFIGS := kunit qemu/guest.config qemu/debug.config
+GUEST_TIMEOUT ?= 2400
+else
+KBUILD := $(BUILD)/kernel
+KCONFIGS := kunit qemu/guest.config
+GUEST_TIMEOUT ?= 900
+endif
+OUT := $(KBUILD)/out
+export RESULTS := $(OUT)/results.tsv
+export GUEST_TIMEOUT
+
+KUNIT := cd $(TREE) && python3 tools/testing/kunit/kunit.py
+KUNIT_ARGS := --arch=x86_64 --build_dir=$(KBUILD) --jobs=$(JOBS) \
+	--make_options 'CC=ccache gcc' $(foreach c,$(KCONFIGS),--kunitconfig=$(CURDIR)/$(c))
+BZIMAGE := $(KBUILD)/arch/x86/boot/bzImage
+SELFTESTS := filesystems/dax
+
+.PHONY: all deps source tree export check kernel kunit selftests run test \
+	test-debug mbox clean distclean
+
+all: run
+
+# Host packages (Debian), installed once.
+deps: $(BUILD)/.deps
+$(BUILD)/.deps: scripts/deps.sh
+	@scripts/deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
+# The v7.3.4 base: Debian's linux-source-7.3 via a private apt config, or KSRC=.
+source: deps
+	@scripts/get-source.sh $(TREE)
+
+# build/linux = v7.3.4 + patches/ (in the order of `series`), with git am.
+tree: source
+	@scripts/apply-series.sh $(TREE)
+
+# patches/, series and selftests/ regenerated from build/linux's commits.
+export:
+	@scripts/export.sh $(TREE) $(CURDIR)
+
+# Series hygiene: export up to date, base files upstream, checkpatch
+# --strict, and every patch builds on its own.
+check: tree
+	@scripts/check-series.sh $(TREE) $(CURDIR) $(KBUILD)
+
+# One kernel for KUnit and the guest (kunit.py checks every config line).
+kernel: tree
+	@echo "==> building the kernel in $(KBUILD) (log: $(KBUILD)/build.log)"
+	@mkdir -p $(KBUILD)
+	@$(KUNIT) build $(KUNIT_ARGS) >$(KBUILD)/build.log 2>&1 || \
+		{ tail -n 40 $(KBUILD)/build.log; echo "error: kernel build failed"; exit 1; }
+
+kunit: kernel
+	@scripts/run-kunit.sh "$(KUNIT_ARGS)" $(TREE) $(OUT) kunit/suites
+
+# kselftests built against build/linux's headers, run in the guest.
+selftests: kernel
+	@scripts/run-selftests.sh $(TREE) $(KBUILD) $(OUT) $(SELFTESTS)
+
+run: deps
+	@scripts/results.sh reset
+	@$(MAKE) --no-print-directory -k kunit selftests; \
+	  scripts/summary.sh $(OUT); scripts/results.sh summary $$?
+
+test: deps
+	@scripts/results.sh reset
+	@$(MAKE) --no-print-directory -k check kunit selftests; \
+	  scripts/results.sh summary $$?
+
+test-debug:
+	@$(MAKE) --no-print-directory test VARIANT=debug
+
+# A postable copy of the series in build/mbox, re-signed by the poster.
+mbox: tree
+	@scripts/mbox.sh $(TREE) $(CURDIR) $(BUILD)/mbox
+
+clean:
+	rm -rf $(BUILD)/kernel $(BUILD)/kernel-debug $(BUILD)/mbox
+
+distclean:
+	rm -rf $(BUILD)

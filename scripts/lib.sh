@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the harness scripts (sourced, not run).
+
+# The series is authored by a role, not by a person; `make mbox` re-signs
+# it with the poster's own identity before it is sent.
+ROLE_NAME="DAX and iomap series"
+ROLE_EMAIL="dax-iomap-series@example.invalid"
+
+BASE_TAG=v7.3.4
+
+msg() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Record one harness result in $RESULTS (see scripts/results.sh).
+record() {	# PASS|FAIL|SKIP name [reason]
+	[ -n "${RESULTS:-}" ] || return 0
+	printf '%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$RESULTS"
+}
+
+role_env() {
+	export GIT_AUTHOR_NAME="$ROLE_NAME" GIT_AUTHOR_EMAIL="$ROLE_EMAIL"
+	export GIT_COMMITTER_NAME="$ROLE_NAME" GIT_COMMITTER_EMAIL="$ROLE_EMAIL"
+}
