@@ -38,7 +38,7 @@ KUNIT_ARGS := --arch=x86_64 --build_dir=$(KBUILD) --jobs=$(JOBS) \
 BZIMAGE := $(KBUILD)/arch/x86/boot/bzImage
 SELFTESTS := filesystems/dax
 
-.PHONY: all deps source tree export check kernel kunit selftests run test \
+.PHONY: all deps source tree export check check-harness kernel kunit selftests run test \
 	test-debug mbox clean distclean
 
 all: run
@@ -63,8 +63,12 @@ export:
 
 # Series hygiene: export up to date, base files upstream, checkpatch
 # --strict, and every patch builds on its own.
-check: tree
+check: kernel
 	@scripts/check-series.sh $(TREE) $(CURDIR) $(KBUILD)
+
+# The harness itself: bad input and dead or hung guests fail loudly.
+check-harness: selftests
+	@scripts/check-harness.sh $(TREE) $(KBUILD) $(OUT)
 
 # One kernel for KUnit and the guest (kunit.py checks every config line).
 kernel: tree
@@ -87,7 +91,7 @@ run: deps
 
 test: deps
 	@scripts/results.sh reset
-	@$(MAKE) --no-print-directory -k check kunit selftests; \
+	@$(MAKE) --no-print-directory -k check kunit selftests check-harness; \
 	  scripts/results.sh summary $$?
 
 test-debug:

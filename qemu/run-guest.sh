@@ -27,17 +27,22 @@ mkdir -p "$out"
 rm -f "$out/console.log" "$out/ktap.log" "$out/dmesg.log" "$out/exit"
 
 # A fresh, empty NVDIMM for every boot: 1 GiB, 128 KiB of it for labels.
+# GUEST_NVDIMM=0 leaves it out (to check that the harness notices).
 nvdimm=$out/nvdimm0.img
 rm -f "$nvdimm"
-truncate -s 1G "$nvdimm"
+set --
+if [ "${GUEST_NVDIMM:-1}" != 0 ]; then
+	truncate -s 1G "$nvdimm"
+	set -- -object "memory-backend-file,id=nv0,share=on,mem-path=$nvdimm,size=1G" \
+		-device nvdimm,id=nvdimm0,memdev=nv0,label-size=128K
+fi
 
 msg "booting the guest (log: $out/console.log, timeout ${timeout}s)"
 set +e
 timeout -k 10 "$timeout" qemu-system-x86_64 \
 	-machine pc,nvdimm=on -cpu max -smp 1 \
 	-m "$mem,slots=2,maxmem=4G" \
-	-object "memory-backend-file,id=nv0,share=on,mem-path=$nvdimm,size=1G" \
-	-device nvdimm,id=nvdimm0,memdev=nv0,label-size=128K \
+	"$@" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic memmap=$memmap kunit.enable=0 ${GUEST_APPEND:-}" \
 	-nodefaults -nographic -serial stdio -no-reboot \

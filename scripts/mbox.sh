@@ -11,7 +11,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-tree=$1 top=$2 out=$3
+tree=$(realpath "$1") top=$(realpath "$2") out=$(realpath -m "$3")
 name=$(git -C "$top" config user.name || true)
 email=$(git -C "$top" config user.email || true)
 [ -n "$name" ] && [ -n "$email" ] ||
@@ -22,9 +22,9 @@ rm -rf "$out"; mkdir -p "$out"
 to= cc=
 for p in $(grep -v '^#' "$top/series"); do
 	r=$(cd "$tree" && perl scripts/get_maintainer.pl --no-rolestats --no-git --no-git-fallback \
-		--no-tree "$top/patches/$p" 2>/dev/null || true)
-	lists=$(echo "$r" | grep -v '<' | grep '@' | paste -sd, - || true)
-	people=$(echo "$r" | grep '<' | paste -sd, - || true)
+		"$top/patches/$p" 2>/dev/null || true)
+	lists=$(echo "$r" | grep -v '<' | grep '@' | paste -sd, - | sed 's/,/, /g' || true)
+	people=$(echo "$r" | grep '<' | paste -sd, - | sed 's/,/, /g' || true)
 	{
 		sed -n '1,/^$/p' "$top/patches/$p" | sed '$d'
 		[ -n "$people" ] && echo "To: $people"
@@ -36,8 +36,8 @@ for p in $(grep -v '^#' "$top/series"); do
 done
 for c in "$top"/patches/*0000-cover-letter.patch; do
 	[ -f "$c" ] || continue
-	to=$(echo "$to" | tr , '\n' | sed '/^$/d' | sort -u | paste -sd, -)
-	cc=$(echo "$cc" | tr , '\n' | sed '/^$/d' | sort -u | paste -sd, -)
+	to=$(echo "$to" | tr , '\n' | sed '/^$/d' | sed 's/^ *//' | sort -u | paste -sd, - | sed 's/,/, /g')
+	cc=$(echo "$cc" | tr , '\n' | sed '/^$/d' | sed 's/^ *//' | sort -u | paste -sd, - | sed 's/,/, /g')
 	{
 		sed -n '1,/^$/p' "$c" | sed '$d'
 		[ -n "$to" ] && echo "To: $to"
