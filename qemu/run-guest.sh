@@ -26,14 +26,15 @@ memmap=${GUEST_MEMMAP:-512M!1G}
 mkdir -p "$out"
 rm -f "$out/console.log" "$out/ktap.log" "$out/dmesg.log" "$out/exit"
 
-# A fresh, empty NVDIMM for every boot: 1 GiB, 128 KiB of it for labels.
+# A fresh, empty NVDIMM for every boot: 1 GiB of data after 128 KiB of
+# labels (the namespace must be a multiple of its 16 MiB alignment).
 # GUEST_NVDIMM=0 leaves it out (to check that the harness notices).
 nvdimm=$out/nvdimm0.img
 rm -f "$nvdimm"
 set --
 if [ "${GUEST_NVDIMM:-1}" != 0 ]; then
-	truncate -s 1G "$nvdimm"
-	set -- -object "memory-backend-file,id=nv0,share=on,mem-path=$nvdimm,size=1G" \
+	truncate -s $((1024 * 1024 + 128))K "$nvdimm"
+	set -- -object "memory-backend-file,id=nv0,share=on,mem-path=$nvdimm,size=$((1024 * 1024 + 128))K" \
 		-device nvdimm,id=nvdimm0,memdev=nv0,label-size=128K
 fi
 
