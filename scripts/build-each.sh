@@ -30,7 +30,7 @@ for c in $(git -C "$tree" rev-list --reverse "$BASE_TAG..series"); do
 	objs= full= kst=
 	for f in $files; do
 		case $f in
-		tools/testing/selftests/*)
+		tools/testing/selftests/*/*)
 			d=${f#tools/testing/selftests/}; d=${d%/*}
 			kst="$kst $d" ;;
 		tools/* | Documentation/* | MAINTAINERS) ;;
@@ -52,6 +52,7 @@ for c in $(git -C "$tree" rev-list --reverse "$BASE_TAG..series"); do
 			eval "$make headers" >/dev/null || ok=0
 			for d in $(echo "$kst" | tr ' ' '\n' | sort -u); do
 				what="$what selftests/$d"
+				mkdir -p "$kbuild/kselftest-each/$d"
 				make -C "$tree/tools/testing/selftests/$d" \
 					KHDR_INCLUDES="-isystem $kbuild/usr/include" \
 					OUTPUT="$kbuild/kselftest-each/$d" || ok=0
