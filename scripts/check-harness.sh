@@ -51,6 +51,6 @@ initrd=$3/initramfs.cpio
 expect "a guest that dies is reported" "the guest died" \
 	env GUEST_APPEND=harness=exit "$top/qemu/run-guest.sh" "$img" "$initrd" "$out/guest-exit"
 expect "a guest that hangs is reported" "the guest hung" \
-	env GUEST_APPEND=harness=hang GUEST_TIMEOUT=60 "$top/qemu/run-guest.sh" "$img" "$initrd" "$out/guest-hang"
+	env GUEST_APPEND=harness=hang GUEST_TIMEOUT=30 "$top/qemu/run-guest.sh" "$img" "$initrd" "$out/guest-hang"
 expect "a missing NVDIMM is reported" "no NVDIMM fsdax namespace" \
 	env GUEST_NVDIMM=0 "$top/qemu/run-guest.sh" "$img" "$initrd" "$out/guest-no-nvdimm"
