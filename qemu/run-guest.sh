@@ -39,6 +39,7 @@ if [ "${GUEST_NVDIMM:-1}" != 0 ]; then
 fi
 
 msg "booting the guest (log: $out/console.log, timeout ${timeout}s)"
+: >"$out/console.log"
 set +e
 timeout -k 10 "$timeout" qemu-system-x86_64 \
 	-machine pc,nvdimm=on -cpu max -smp 1 \
@@ -47,7 +48,12 @@ timeout -k 10 "$timeout" qemu-system-x86_64 \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic memmap=$memmap kunit.enable=0 ${GUEST_APPEND:-}" \
 	-nodefaults -nographic -serial stdio -no-reboot \
-	</dev/null >"$out/console.log" 2>&1
+	</dev/null >"$out/console.log" 2>&1 &
+qemu=$!
+# Show each test as the guest reports it, and the guest's own messages.
+tail -n +1 -f --pid="$qemu" "$out/console.log" 2>/dev/null |
+	sed -u -n 's/\r$//; s/^# \(\(not \)\?ok [0-9]* .*\)/    \1/p; s/^=== \(guest\|devices\|HARNESS-ERROR\)\(.*\) ===$/    \1\2/p' >&2
+wait "$qemu"
 rc=$?
 set -e
 rm -f "$nvdimm"
