@@ -4,7 +4,7 @@
 # check-harness.sh TREE KBUILD OUTDIR
 #
 # The harness must fail loudly on bad input; check that it does:
-#  - a KSRC that does not exist;
+#  - a KSRC that does not exist, a source package that is gone;
 #  - a patch that does not apply (named, with the conflicting file);
 #  - a guest that dies (init exits: the kernel panics);
 #  - a guest that hangs (timeout);
@@ -31,6 +31,9 @@ expect() {
 
 expect "missing KSRC is refused" "KSRC=/nonexistent is not a directory" \
 	env KSRC=/nonexistent "$top/scripts/get-source.sh" "$out/no-tree"
+
+expect "a kernel source package gone from the archive is reported" "is not in trixie-backports any more" \
+	"$top/scripts/apt-private.sh" "$out/apt" trixie-backports -- linux-source-0.0
 
 # A copy of the series whose first patch no longer applies.
 rm -rf "$out/bad-series" "$out/bad-tree"
