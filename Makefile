@@ -59,7 +59,7 @@ tree: source
 
 # patches/, series and selftests/ regenerated from build/linux's commits.
 export:
-	@scripts/export.sh $(TREE) $(CURDIR)
+	@scripts/export.sh $(TREE) $(CURDIR) --stamp
 
 # Series hygiene: export up to date, base files upstream, checkpatch
 # --strict, and every patch builds on its own.

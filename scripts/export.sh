@@ -40,3 +40,9 @@ git -C "$tree" -c core.abbrev=12 format-patch -q --cover-letter \
 # The kselftests as they stand at the tip of the series.
 git -C "$tree" archive series tools/testing/selftests/filesystems/dax 2>/dev/null |
 	tar -x -C "$out/selftests" --strip-components=3
+
+# `make export` saved the tree's commits: tell `make tree` they are safe.
+if [ "${3:-}" = --stamp ]; then
+	fp=$(cd "$out" && cat series patches/*.patch | sha1sum | cut -d' ' -f1)
+	echo "$fp $(git -C "$tree" rev-parse series)" >"$tree/.git/series-applied"
+fi

@@ -16,47 +16,9 @@
 #include <sys/types.h>
 
 #include "dax_util.h"
-#include "../../kselftest_harness.h"
 
 #define PAGE 4096
 #define NPAGES 4
-
-/* A freshly made filesystem of type @fs on the device named by @env. */
-struct dax_mnt {
-	char dir[64];
-	const char *dev;
-	int mounted;
-};
-
-static void dax_mnt_setup(struct __test_metadata *_metadata,
-			  struct dax_mnt *m, const char *fs, const char *env)
-{
-	m->mounted = 0;
-	m->dev = getenv(env);
-	if (!m->dev || !*m->dev)
-		SKIP(return, "%s is not set: no pmem device this test may format",
-		     env);
-	ASSERT_EQ(0, dax_mkfs(fs, m->dev)) {
-		TH_LOG("mkfs.%s %s failed", fs, m->dev);
-	}
-	strcpy(m->dir, "/tmp/dax_test.XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(m->dir));
-	ASSERT_EQ(0, mount(m->dev, m->dir, fs, 0, "dax=always")) {
-		TH_LOG("mount -t %s -o dax=always %s: %s", fs, m->dev,
-		       strerror(errno));
-	}
-	m->mounted = 1;
-}
-
-static void dax_mnt_teardown(struct __test_metadata *_metadata,
-			     struct dax_mnt *m)
-{
-	if (m->mounted) {
-		EXPECT_EQ(0, umount(m->dir));
-		rmdir(m->dir);
-		m->mounted = 0;
-	}
-}
 
 /* Every filesystem on every kind of pmem. */
 FIXTURE(dax) {
@@ -75,7 +37,8 @@ FIXTURE_VARIANT_ADD(dax, ext4_nvdimm) { .fs = "ext4", .env = "DAX_TEST_PMEM_NVDI
 
 FIXTURE_SETUP(dax)
 {
-	dax_mnt_setup(_metadata, &self->m, variant->fs, variant->env);
+	dax_mnt_setup(_metadata, &self->m, variant->fs, variant->env,
+		      "dax=always");
 }
 
 FIXTURE_TEARDOWN(dax)
@@ -97,7 +60,8 @@ FIXTURE_VARIANT_ADD(legacy, ext4) { .fs = "ext4" };
 
 FIXTURE_SETUP(legacy)
 {
-	dax_mnt_setup(_metadata, &self->m, variant->fs, "DAX_TEST_PMEM_LEGACY");
+	dax_mnt_setup(_metadata, &self->m, variant->fs, "DAX_TEST_PMEM_LEGACY",
+		      "dax=always");
 }
 
 FIXTURE_TEARDOWN(legacy)

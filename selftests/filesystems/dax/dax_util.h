@@ -33,6 +33,8 @@
 #include <sys/mount.h>
 #include <sys/wait.h>
 
+#include "../../kselftest_harness.h"
+
 #define SECTOR_SIZE 512
 
 /* Run a shell command quietly; return its exit status or -1. */
@@ -131,6 +133,48 @@ static inline int dax_bad_in(const char *dev, long long sector, int count)
 static inline int dax_bad_total(const char *dev)
 {
 	return dax_bad_in(dev, 0, 1 << 30);
+}
+
+/*
+ * A freshly made filesystem of type @fs on the device named by the
+ * environment variable @env, mounted with @opts; skips the test when
+ * @env is not set.
+ */
+struct dax_mnt {
+	char dir[64];
+	const char *dev;
+	int mounted;
+};
+
+static inline void dax_mnt_setup(struct __test_metadata *_metadata,
+				 struct dax_mnt *m, const char *fs,
+				 const char *env, const char *opts)
+{
+	m->mounted = 0;
+	m->dev = getenv(env);
+	if (!m->dev || !*m->dev)
+		SKIP(return, "%s is not set: no pmem device this test may format",
+		     env);
+	ASSERT_EQ(0, dax_mkfs(fs, m->dev)) {
+		TH_LOG("mkfs.%s %s failed", fs, m->dev);
+	}
+	strcpy(m->dir, "/tmp/dax_test.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(m->dir));
+	ASSERT_EQ(0, mount(m->dev, m->dir, fs, 0, opts)) {
+		TH_LOG("mount -t %s -o %s %s: %s", fs, opts, m->dev,
+		       strerror(errno));
+	}
+	m->mounted = 1;
+}
+
+static inline void dax_mnt_teardown(struct __test_metadata *_metadata,
+				    struct dax_mnt *m)
+{
+	if (m->mounted) {
+		EXPECT_EQ(0, umount(m->dir));
+		rmdir(m->dir);
+		m->mounted = 0;
+	}
 }
 
 #endif /* DAX_UTIL_H */
