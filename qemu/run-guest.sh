@@ -17,6 +17,8 @@ set -eu
 kernel=$1 initrd=$2 out=$3
 timeout=${GUEST_TIMEOUT:-900}
 mem=${GUEST_MEM:-2G}
+# preempt=full: with one vCPU, threads racing with a system call only run
+# while it is in flight when the kernel can preempt it.
 # Legacy pmem inside guest RAM (below the 2 GiB of RAM the pc machine
 # keeps under 4 GiB), 128 MiB aligned at both ends.
 memmap=${GUEST_MEMMAP:-512M!1G}
@@ -46,7 +48,7 @@ timeout -k 10 "$timeout" qemu-system-x86_64 \
 	-m "$mem,slots=2,maxmem=4G" \
 	"$@" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic memmap=$memmap kunit.enable=0 ${GUEST_APPEND:-}" \
+	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic preempt=full memmap=$memmap kunit.enable=0 ${GUEST_APPEND:-}" \
 	-nodefaults -nographic -serial stdio -no-reboot \
 	</dev/null >"$out/console.log" 2>&1 &
 qemu=$!
