@@ -19,32 +19,30 @@ email=$(git -C "$top" config user.email || true)
 case $email in *example.invalid) die "post with your own identity, not the role's" ;; esac
 
 rm -rf "$out"; mkdir -p "$out"
+
+# with_recipients PATCH TO CC: PATCH with To: and Cc: after its headers.
+with_recipients() {
+	sed -n '1,/^$/p' "$1" | sed '$d'
+	[ -n "$2" ] && echo "To: $2"
+	[ -n "$3" ] && echo "Cc: $3"
+	echo
+	sed -n '/^$/,$p' "$1" | sed '1d'
+}
+# join: comma-separated, one of each, from lines or commas.
+join() { tr , '\n' | sed 's/^ *//; /^$/d' | sort -u | paste -sd, - | sed 's/,/, /g'; }
+
 to= cc=
 for p in $(grep -v '^#' "$top/series"); do
 	r=$(cd "$tree" && perl scripts/get_maintainer.pl --no-rolestats --no-git --no-git-fallback \
 		"$top/patches/$p" 2>/dev/null || true)
-	lists=$(echo "$r" | grep -v '<' | grep '@' | paste -sd, - | sed 's/,/, /g' || true)
-	people=$(echo "$r" | grep '<' | paste -sd, - | sed 's/,/, /g' || true)
-	{
-		sed -n '1,/^$/p' "$top/patches/$p" | sed '$d'
-		[ -n "$people" ] && echo "To: $people"
-		[ -n "$lists" ] && echo "Cc: $lists"
-		echo
-		sed -n '/^$/,$p' "$top/patches/$p" | sed '1d'
-	} >"$out/$p"
+	people=$(echo "$r" | grep '<' | join || true)
+	lists=$(echo "$r" | grep -v '<' | grep '@' | join || true)
+	with_recipients "$top/patches/$p" "$people" "$lists" >"$out/$p"
 	to="$to,$people" cc="$cc,$lists"
 done
 for c in "$top"/patches/*0000-cover-letter.patch; do
 	[ -f "$c" ] || continue
-	to=$(echo "$to" | tr , '\n' | sed '/^$/d' | sed 's/^ *//' | sort -u | paste -sd, - | sed 's/,/, /g')
-	cc=$(echo "$cc" | tr , '\n' | sed '/^$/d' | sed 's/^ *//' | sort -u | paste -sd, - | sed 's/,/, /g')
-	{
-		sed -n '1,/^$/p' "$c" | sed '$d'
-		[ -n "$to" ] && echo "To: $to"
-		[ -n "$cc" ] && echo "Cc: $cc"
-		echo
-		sed -n '/^$/,$p' "$c" | sed '1d'
-	} >"$out/$(basename "$c")"
+	with_recipients "$c" "$(echo "$to" | join)" "$(echo "$cc" | join)" >"$out/$(basename "$c")"
 done
 sed -i -e "s/^From: $ROLE_NAME <$ROLE_EMAIL>\$/From: $name <$email>/" \
 	-e "s/^Signed-off-by: $ROLE_NAME <$ROLE_EMAIL>\$/Signed-off-by: $name <$email>/" \
