@@ -38,7 +38,7 @@ KUNIT_ARGS := --arch=x86_64 --build_dir=$(KBUILD) --jobs=$(JOBS) \
 BZIMAGE := $(KBUILD)/arch/x86/boot/bzImage
 SELFTESTS := filesystems/dax
 
-.PHONY: all deps source tree export check check-harness kernel kunit selftests run test \
+.PHONY: all deps source tree export check check-harness kernel kunit selftests run test bench \
 	test-debug mbox clean distclean
 
 all: run
@@ -96,6 +96,10 @@ test: deps
 
 test-debug:
 	@$(MAKE) --no-print-directory test VARIANT=debug
+
+# Benchmarks (not timed tests): feature 1, the series against v7.3.4.
+bench: kernel
+	@scripts/bench-nostale.sh $(TREE) $(KBUILD) $(BUILD)/bench
 
 # A postable copy of the series in build/mbox, re-signed by the poster.
 mbox: tree

@@ -1,10 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# mkinitramfs.sh OUT.cpio KSELFTEST_DIR
+# mkinitramfs.sh OUT.cpio KSELFTEST_DIR [BENCH_DIR]
 #
 # A busybox initramfs with the host's pmem and filesystem tools (and the
-# shared libraries they need), the installed kselftests, and qemu/init.
+# shared libraries they need), the installed kselftests, optionally a
+# benchmark directory (as /bench), and qemu/init.
 set -eu
 . "$(dirname "$0")/../scripts/lib.sh"
 
@@ -45,7 +46,8 @@ done
 [ -f /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$root/etc/"
 
 cp -a "$kst" "$root/kselftest"
-find "$root/kselftest" -type f -perm -u+x | while read -r f; do
+[ -z "${3:-}" ] || cp -a "$3" "$root/bench"
+find "$root/kselftest" "$root/bench" -type f -perm -u+x 2>/dev/null | while read -r f; do
 	if file "$f" | grep -q ELF; then copy_libs "$f"; fi
 done
 

@@ -11,20 +11,24 @@
  * cannot happen; where direct I/O cannot keep the promise the write goes
  * through the page cache, and /sys/fs/iomap/dio_nostale_fallbacks counts it.
  *
- * Each race runs for DIO_RACE_SECONDS (default 5) or DIO_RACE_WRITES
- * direct writes, whichever ends first.  Then, with the racer stopped: fsync()
- * succeeds, a direct write is read back byte for byte by a buffered read and
- * through the mapping, and the kernel log has no invalidation failure.
+ * Direct writes are synchronous, or (race_mmap_stores_aio) AIO_DEPTH Linux
+ * AIO writes in flight at a time.  Each race runs for DIO_RACE_SECONDS
+ * (default 5) or DIO_RACE_WRITES direct writes, whichever ends first.  Then,
+ * with the racer stopped: fsync() succeeds, a direct write is read back byte
+ * for byte by a buffered read and through the mapping, and the kernel log has
+ * no invalidation failure.
  *
  * Runs on XFS and ext4 without DAX, on the device in DAX_TEST_PMEM_LEGACY
  * (see dax_util.h).  With one CPU, the racer only runs while a write is in
  * flight on a fully preemptible kernel (preempt=full).
  */
 #define _GNU_SOURCE
+#include <linux/aio_abi.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -34,7 +38,10 @@
 #define CHUNK		(1024 * 1024)
 #define PAGE		4096
 #define DIO_RACE_WRITES	2000
+#define AIO_DEPTH	4
 #define COUNTER		"/sys/fs/iomap/dio_nostale_fallbacks"
+#define FAIL_FN		"/sys/kernel/debug/fail_function"
+#define INVAL_FN	"iomap_dio_nostale_invalidate_pages"
 #define BAD_LINE	"Page cache invalidation failure"
 
 enum racer { RACE_NONE, RACE_MMAP_STORES, RACE_BUFFERED_READS, RACE_WILLNEED };
@@ -190,6 +197,53 @@ static int race(struct __test_metadata *_metadata, FIXTURE_DATA(dio) *self,
 }
 
 /*
+ * Like race(), with AIO_DEPTH asynchronous direct writes in flight at a
+ * time (Linux AIO): their completion, not the submitter, ends them.
+ */
+static int race_aio(struct __test_metadata *_metadata, FIXTURE_DATA(dio) *self,
+		    enum racer r)
+{
+	const char *s = getenv("DIO_RACE_SECONDS");
+	double end = now() + (s ? atof(s) : 5);
+	struct iocb cbs[AIO_DEPTH], *cbp[AIO_DEPTH];
+	struct io_event ev[AIO_DEPTH];
+	aio_context_t ctx = 0;
+	pthread_t t;
+	int n, i, got;
+
+	ASSERT_EQ(0, syscall(__NR_io_setup, AIO_DEPTH, &ctx));
+	memset(self->buf, 'q', AIO_DEPTH * CHUNK);
+	self->racer = r;
+	__atomic_store_n(&self->stop, false, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, pthread_create(&t, NULL, racer, self));
+	for (n = 0; n < DIO_RACE_WRITES && now() < end; n += AIO_DEPTH) {
+		for (i = 0; i < AIO_DEPTH; i++) {
+			memset(&cbs[i], 0, sizeof(cbs[i]));
+			cbs[i].aio_fildes = self->dfd;
+			cbs[i].aio_lio_opcode = IOCB_CMD_PWRITE;
+			cbs[i].aio_buf = (unsigned long)(self->buf + i * CHUNK);
+			cbs[i].aio_nbytes = CHUNK;
+			cbs[i].aio_offset = (off_t)((n + i) % (FILE_SIZE / CHUNK)) * CHUNK;
+			cbp[i] = &cbs[i];
+		}
+		ASSERT_EQ(AIO_DEPTH, syscall(__NR_io_submit, ctx, AIO_DEPTH, cbp));
+		for (got = 0; got < AIO_DEPTH; ) {
+			int k = syscall(__NR_io_getevents, ctx, 1, AIO_DEPTH - got,
+					ev, NULL);
+
+			ASSERT_LT(0, k);
+			for (i = 0; i < k; i++)
+				EXPECT_EQ(CHUNK, (long)ev[i].res);
+			got += k;
+		}
+	}
+	__atomic_store_n(&self->stop, true, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, syscall(__NR_io_destroy, ctx));
+	return n;
+}
+
+/*
  * With every racer stopped: fsync() succeeds, and a direct write over the
  * whole file reads back, byte for byte, through read() and the mapping.
  */
@@ -216,12 +270,12 @@ static void check_quiesced(struct __test_metadata *_metadata,
 }
 
 static void race_and_check(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(dio) *self, enum racer r)
+			   FIXTURE_DATA(dio) *self, enum racer r, bool aio)
 {
 	long before = fallbacks(), after;
 	int n;
 
-	n = race(_metadata, self, r);
+	n = aio ? race_aio(_metadata, self, r) : race(_metadata, self, r);
 	check_quiesced(_metadata, self);
 	after = fallbacks();
 	TH_LOG("%d direct writes, %ld fell back to buffered I/O", n,
@@ -231,17 +285,22 @@ static void race_and_check(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(dio, race_mmap_stores, 300)
 {
-	race_and_check(_metadata, self, RACE_MMAP_STORES);
+	race_and_check(_metadata, self, RACE_MMAP_STORES, false);
 }
 
 TEST_F_TIMEOUT(dio, race_buffered_reads, 300)
 {
-	race_and_check(_metadata, self, RACE_BUFFERED_READS);
+	race_and_check(_metadata, self, RACE_BUFFERED_READS, false);
 }
 
 TEST_F_TIMEOUT(dio, race_madvise_willneed, 300)
 {
-	race_and_check(_metadata, self, RACE_WILLNEED);
+	race_and_check(_metadata, self, RACE_WILLNEED, false);
+}
+
+TEST_F_TIMEOUT(dio, race_mmap_stores_aio, 300)
+{
+	race_and_check(_metadata, self, RACE_MMAP_STORES, true);
 }
 
 /*
@@ -287,6 +346,54 @@ TEST_F_TIMEOUT(dio, no_page_cache_no_fallback, 300)
 		ASSERT_EQ(CHUNK, pwrite(self->dfd, self->buf, CHUNK,
 					(off_t)(i % 8) * CHUNK));
 	EXPECT_EQ(before, fallbacks());
+}
+
+static int write_str(const char *path, const char *str)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fputs(str, f) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+/*
+ * Make the page cache invalidation before the next direct write fail
+ * (fail_function): the write must fall back to buffered I/O, succeed, and
+ * be counted.
+ */
+TEST_F_TIMEOUT(dio, forced_fallback_is_counted, 300)
+{
+	long before = fallbacks();
+	char retval[32];
+
+	if (before < 0)
+		SKIP(return, "no %s: kernel without IOMAP_DIO_RWF_NO_STALE_PAGECACHE",
+		     COUNTER);
+	if (access(FAIL_FN "/inject", W_OK))
+		SKIP(return, "no %s/inject: kernel without CONFIG_FAIL_FUNCTION",
+		     FAIL_FN);
+	ASSERT_EQ(0, write_str(FAIL_FN "/inject", INVAL_FN));
+	snprintf(retval, sizeof(retval), "%#lx", (unsigned long)-EBUSY);
+	ASSERT_EQ(0, write_str(FAIL_FN "/" INVAL_FN "/retval", retval));
+	ASSERT_EQ(0, write_str(FAIL_FN "/probability", "100"));
+	ASSERT_EQ(0, write_str(FAIL_FN "/interval", "1"));
+	ASSERT_EQ(0, write_str(FAIL_FN "/times", "1"));
+	/* No stack dump in the kernel log: the harness would flag it. */
+	ASSERT_EQ(0, write_str(FAIL_FN "/verbose", "0"));
+
+	memset(self->buf, 'F', CHUNK);
+	EXPECT_EQ(CHUNK, pwrite(self->dfd, self->buf, CHUNK, 0));
+	EXPECT_EQ(0, write_str(FAIL_FN "/inject", "!" INVAL_FN));
+	EXPECT_EQ(before + 1, fallbacks());
+
+	/* The buffered write stored the data, and fsync() is happy. */
+	EXPECT_EQ(0, fsync(self->bfd));
+	EXPECT_EQ(0, memcmp(self->map, self->buf, CHUNK));
+	check_quiesced(_metadata, self);
+	EXPECT_EQ(before + 1, fallbacks());
 }
 
 /* RWF_NOWAIT never blocks: cached pages over the range give EAGAIN. */
