@@ -10,7 +10,7 @@
 #
 # Nothing is lost: a dirty tree is refused, and commits made in TREE since
 # the last `make tree` are refused until `make export` has saved them
-# (FORCE=1 discards them, keeping a backup ref).
+# (FORCE=1 discards them, keeping a backup ref, and always re-applies).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -22,7 +22,7 @@ fp=$(cat series patches/*.patch 2>/dev/null | sha1sum | cut -d' ' -f1)
 head=$(git -C "$tree" rev-parse -q --verify refs/heads/series || true)
 if [ -f "$stamp" ] && [ -n "$head" ]; then
 	read -r old_fp old_head <"$stamp"
-	if [ "$head" = "$old_head" ] && [ "$fp" = "$old_fp" ] &&
+	if [ "$head" = "$old_head" ] && [ "$fp" = "$old_fp" ] && [ "${FORCE:-0}" != 1 ] &&
 	   [ "$(git -C "$tree" symbolic-ref -q HEAD)" = refs/heads/series ]; then
 		exit 0
 	fi

@@ -19,10 +19,11 @@ git -C "$tree" rev-parse -q --verify refs/heads/series >/dev/null ||
 git -C "$tree" config branch.series.description >/dev/null ||
 	die "branch 'series' has no description: git -C $tree branch --edit-description series"
 
-# The cover letter is "from" the role, dated like the last commit, so
+# The cover letter is "from" the role, dated like the last patch (its
+# author date, which git am and rebases keep), so
 # that an unchanged series exports to identical files.
 role_env
-GIT_COMMITTER_DATE=$(git -C "$tree" log -1 --format=%cI series)
+GIT_COMMITTER_DATE=$(git -C "$tree" log -1 --format=%aI series)
 export GIT_COMMITTER_DATE
 
 rm -rf "$out/patches" "$out/selftests"
