@@ -86,8 +86,8 @@ selftests: kernel
 
 run: deps
 	@scripts/results.sh reset
-	@$(MAKE) --no-print-directory -k kunit selftests; \
-	  scripts/summary.sh $(OUT); scripts/results.sh summary $$?
+	@$(MAKE) --no-print-directory -k kunit selftests; rc=$$?; \
+	  scripts/summary.sh $(OUT); scripts/results.sh summary $$rc
 
 test: deps
 	@scripts/results.sh reset
