@@ -170,11 +170,23 @@ static inline void dax_mnt_setup(struct __test_metadata *_metadata,
 static inline void dax_mnt_teardown(struct __test_metadata *_metadata,
 				    struct dax_mnt *m)
 {
-	if (m->mounted) {
-		EXPECT_EQ(0, umount(m->dir));
-		rmdir(m->dir);
-		m->mounted = 0;
+	int tries = 0, ret;
+
+	if (!m->mounted)
+		return;
+	/*
+	 * The last reference to a file may be dropped asynchronously
+	 * (delayed fput): retry EBUSY for up to 5 s before failing.
+	 */
+	while ((ret = umount(m->dir)) && errno == EBUSY && ++tries < 50)
+		usleep(100000);
+	EXPECT_EQ(0, ret) {
+		TH_LOG("umount %s: %s", m->dir, strerror(errno));
 	}
+	if (tries)
+		TH_LOG("umount %s: busy %d times", m->dir, tries);
+	rmdir(m->dir);
+	m->mounted = 0;
 }
 
 #endif /* DAX_UTIL_H */
