@@ -18,7 +18,7 @@ tree=$1
 top=$(pwd)
 stamp=$tree/.git/series-applied
 
-fp=$(cat series patches/*.patch 2>/dev/null | sha1sum | cut -d' ' -f1)
+fp=$(series_fingerprint .)
 head=$(git -C "$tree" rev-parse -q --verify refs/heads/series || true)
 if [ -f "$stamp" ] && [ -n "$head" ]; then
 	read -r old_fp old_head <"$stamp"
@@ -63,5 +63,5 @@ if [ -n "$cover" ]; then
 	} >"$tree/.git/series-description"
 	git -C "$tree" config branch.series.description "$(cat "$tree/.git/series-description")"
 fi
-echo "$fp $(git -C "$tree" rev-parse HEAD)" >"$stamp"
+write_stamp "$tree" .
 msg "build/linux: $BASE_TAG + $n patches"

@@ -44,6 +44,5 @@ git -C "$tree" archive series tools/testing/selftests/filesystems/dax 2>/dev/nul
 
 # `make export` saved the tree's commits: tell `make tree` they are safe.
 if [ "${3:-}" = --stamp ]; then
-	fp=$(cd "$out" && cat series patches/*.patch | sha1sum | cut -d' ' -f1)
-	echo "$fp $(git -C "$tree" rev-parse series)" >"$tree/.git/series-applied"
+	write_stamp "$tree" "$out"
 fi

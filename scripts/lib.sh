@@ -21,3 +21,12 @@ role_env() {
 	export GIT_AUTHOR_NAME="$ROLE_NAME" GIT_AUTHOR_EMAIL="$ROLE_EMAIL"
 	export GIT_COMMITTER_NAME="$ROLE_NAME" GIT_COMMITTER_EMAIL="$ROLE_EMAIL"
 }
+
+# The stamp that tells `make tree` the commits of TREE are saved in
+# DIR/series and DIR/patches (written by make tree and make export).
+series_fingerprint() {	# DIR
+	(cd "$1" && cat series patches/*.patch 2>/dev/null | sha1sum | cut -d' ' -f1)
+}
+write_stamp() {		# TREE DIR
+	echo "$(series_fingerprint "$2") $(git -C "$1" rev-parse series)" >"$1/.git/series-applied"
+}
