@@ -39,7 +39,7 @@ BZIMAGE := $(KBUILD)/arch/x86/boot/bzImage
 SELFTESTS := filesystems/dax
 
 .PHONY: all deps source tree export check check-harness kernel kunit selftests run test bench \
-	test-debug mbox clean distclean
+	bench-nostale bench-mapdirect test-debug mbox clean distclean
 
 all: run
 
@@ -97,9 +97,13 @@ test: deps
 test-debug:
 	@$(MAKE) --no-print-directory test VARIANT=debug
 
-# Benchmarks (not timed tests): feature 1, the series against v7.3.4.
-bench: kernel
+# Benchmarks (not timed tests): feature 1, the series against v7.3.4;
+# feature 3, MAP_DIRECT against plain DAX mappings on the series kernel.
+bench: bench-nostale bench-mapdirect
+bench-nostale: kernel
 	@scripts/bench-nostale.sh $(TREE) $(KBUILD) $(BUILD)/bench
+bench-mapdirect: kernel
+	@scripts/bench-mapdirect.sh $(KBUILD) $(BUILD)/bench-mapdirect
 
 # A postable copy of the series in build/mbox, re-signed by the poster.
 mbox: tree

@@ -160,9 +160,11 @@ static inline void dax_mnt_setup(struct __test_metadata *_metadata,
 	}
 	strcpy(m->dir, "/tmp/dax_test.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(m->dir));
-	ASSERT_EQ(0, mount(m->dev, m->dir, fs, 0, opts)) {
+	if (mount(m->dev, m->dir, fs, 0, opts)) {
 		TH_LOG("mount -t %s -o %s %s: %s", fs, opts, m->dev,
 		       strerror(errno));
+		rmdir(m->dir);
+		ASSERT_TRUE(0);
 	}
 	m->mounted = 1;
 }
@@ -180,9 +182,9 @@ static inline void dax_mnt_teardown(struct __test_metadata *_metadata,
 	 */
 	while ((ret = umount(m->dir)) && errno == EBUSY && ++tries < 50)
 		usleep(100000);
-	EXPECT_EQ(0, ret) {
+	if (ret)
 		TH_LOG("umount %s: %s", m->dir, strerror(errno));
-	}
+	EXPECT_EQ(0, ret);
 	if (tries)
 		TH_LOG("umount %s: busy %d times", m->dir, tries);
 	rmdir(m->dir);

@@ -1,0 +1,32 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench-mapdirect.sh KBUILD OUTDIR
+#
+# MAP_DIRECT on the series kernel, in one boot (bench/run-mapdirect.sh):
+# page-cache pages after touching a 256 MiB MAP_SHARED | MAP_DIRECT mapping
+# with DAX (direct) and without (fallback), and 4 KiB write faults per
+# second with MAP_DIRECT against a plain MAP_SHARED mapping of the same
+# DAX file, alternating.  Under TCG only the ratio is meaningful.  Writes
+# OUTDIR/mapdirect.txt.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+kbuild=$(realpath "$1") out=$(realpath -m "$2")
+top=$(pwd)
+mkdir -p "$out/bench" "$out/empty"
+gcc -Wall -O2 -o "$out/bench/map_direct_bench" "$top/bench/map_direct_bench.c"
+cp "$top/bench/run-mapdirect.sh" "$out/bench/run.sh"
+"$top/qemu/mkinitramfs.sh" "$out/initramfs.cpio" "$out/empty" "$out/bench"
+
+GUEST_APPEND=harness.run=bench "$top/qemu/run-guest.sh" \
+	"$kbuild/arch/x86/boot/bzImage" "$out/initramfs.cpio" "$out/guest" \
+	>/dev/null 2>&1 || die "guest run failed (log: $out/guest/console.log)"
+{
+	echo "MAP_DIRECT benchmark, $(date -u +%Y-%m-%d), QEMU TCG, one vCPU, legacy pmem, 256 MiB file"
+	echo "cache_pages: page-cache pages after touching a MAP_SHARED | MAP_DIRECT mapping"
+	echo "faults/s: 4 KiB write faults, plain MAP_SHARED vs MAP_SHARED | MAP_DIRECT,"
+	echo "alternating 3 times; ratio = direct / plain (goal >= 0.98 with DAX)"
+	tr -d '\r' <"$out/guest/console.log" | sed -n 's/^=== BENCH \(.*\) ===$/\1/p'
+} | tee "$out/mapdirect.txt"
+grep -q 'dax=always rc=0' "$out/mapdirect.txt" || die "no DAX result (log: $out/guest/console.log)"
