@@ -14,7 +14,7 @@ for fs in xfs ext4; do
 		mkdir -p /mnt/bench
 		mount -t "$fs" -o "dax=$dax" "$DAX_TEST_PMEM_LEGACY" /mnt/bench ||
 			continue
-		out=$(/bench/map_direct_bench /mnt/bench 3)
+		out=$(/bench/map_direct_bench /mnt/bench 15)
 		echo "=== BENCH fs=$fs dax=$dax rc=$? $out ==="
 		umount /mnt/bench
 	done
