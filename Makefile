@@ -39,7 +39,7 @@ BZIMAGE := $(KBUILD)/arch/x86/boot/bzImage
 SELFTESTS := filesystems/dax
 
 .PHONY: all deps source tree export check check-harness kernel kunit selftests run test bench \
-	bench-nostale bench-mapdirect test-debug mbox clean distclean
+	bench-nostale bench-badblocks bench-mapdirect test-debug mbox clean distclean
 
 all: run
 
@@ -98,10 +98,13 @@ test-debug:
 	@$(MAKE) --no-print-directory test VARIANT=debug
 
 # Benchmarks (not timed tests): feature 1, the series against v7.3.4;
+# feature 2, media errors on DAX, the series against v7.3.4;
 # feature 3, MAP_DIRECT against plain DAX mappings on the series kernel.
-bench: bench-nostale bench-mapdirect
+bench: bench-nostale bench-badblocks bench-mapdirect
 bench-nostale: kernel
 	@scripts/bench-nostale.sh $(TREE) $(KBUILD) $(BUILD)/bench
+bench-badblocks: kernel
+	@scripts/bench-badblocks.sh $(TREE) $(KBUILD) $(BUILD)/bench-badblocks
 bench-mapdirect: kernel
 	@scripts/bench-mapdirect.sh $(KBUILD) $(BUILD)/bench-mapdirect
 

@@ -12,17 +12,10 @@ set -eu
 
 tree=$(realpath "$1") kbuild=$(realpath "$2") out=$(realpath -m "$3")
 top=$(pwd)
-base=$(dirname "$tree")/linux-base
 kbase=$(dirname "$kbuild")/kernel-base
 mkdir -p "$out"
 
-# The v7.3.4 kernel, same configuration less the series' KUnit options.
-[ -d "$base" ] || git -C "$tree" worktree add -q --detach "$base" "$BASE_TAG"
-msg "building v7.3.4 for comparison in $kbase (log: $out/base-build.log)"
-(cd "$base" && python3 tools/testing/kunit/kunit.py build --arch=x86_64 \
-	--build_dir="$kbase" --jobs="$(nproc)" --make_options 'CC=ccache gcc' \
-	--kunitconfig="$top/qemu/guest.config") >"$out/base-build.log" 2>&1 ||
-	die "v7.3.4 build failed (log: $out/base-build.log)"
+build_base "$tree" "$kbase" "$top" "$out/base-build.log"
 
 mkdir -p "$out/bench"
 gcc -Wall -O2 -o "$out/bench/dio_nostale_bench" "$top/bench/dio_nostale_bench.c" -lpthread

@@ -30,3 +30,16 @@ series_fingerprint() {	# DIR
 write_stamp() {		# TREE DIR
 	echo "$(series_fingerprint "$2") $(git -C "$1" rev-parse series)" >"$1/.git/series-applied"
 }
+
+# Build v7.3.4 with the guest configuration (less the series' KUnit
+# options) in KBASE, from a worktree of TREE beside it, for benchmarks
+# that compare the series with the base.
+build_base() {		# TREE KBASE TOP LOG
+	_base=$(dirname "$1")/linux-base
+	[ -d "$_base" ] || git -C "$1" worktree add -q --detach "$_base" "$BASE_TAG"
+	msg "building $BASE_TAG for comparison in $2 (log: $4)"
+	(cd "$_base" && python3 tools/testing/kunit/kunit.py build --arch=x86_64 \
+		--build_dir="$2" --jobs="$(nproc)" --make_options 'CC=ccache gcc' \
+		--kunitconfig="$3/qemu/guest.config") >"$4" 2>&1 ||
+		die "$BASE_TAG build failed (log: $4)"
+}
