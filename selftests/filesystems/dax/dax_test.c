@@ -5,9 +5,11 @@
  *
  *  - XFS and ext4 mount with -o dax=always on legacy pmem and on an NVDIMM
  *    fsdax namespace, and statx() reports STATX_ATTR_DAX for their files;
- *  - a sector marked bad in /sys/block/pmemN/badblocks makes a DAX read of
- *    the page that holds it fail with EIO, and a page-aligned write of the
- *    whole page clears it (legacy pmem, which can always clear).
+ *  - a sector marked bad in /sys/block/pmemN/badblocks stops a DAX read of
+ *    the page that holds it (EIO where media errors are page granular, a
+ *    short read up to the bad sector where they are sector granular), and a
+ *    page-aligned write of the whole page clears it (legacy pmem, which can
+ *    always clear).
  *
  * See dax_util.h for the devices the tests need.
  */
@@ -117,11 +119,12 @@ TEST_F_TIMEOUT(dax, statx_attr_dax, 120)
 	close(fd);
 }
 
-TEST_F_TIMEOUT(legacy, bad_sector_read_eio_page_write_clears, 120)
+TEST_F_TIMEOUT(legacy, bad_sector_page_write_clears, 120)
 {
 	const char *dev = self->m.dev;
 	long long phys, sector;
 	char page[PAGE];
+	ssize_t ret;
 	int fd;
 
 	fd = make_file(_metadata, self->m.dir, "f", 'a');
@@ -136,9 +139,16 @@ TEST_F_TIMEOUT(legacy, bad_sector_read_eio_page_write_clears, 120)
 	ASSERT_EQ(0, dax_inject(dev, sector, 1));
 	ASSERT_EQ(1, dax_bad_in(dev, sector, 1));
 
+	/*
+	 * A read of the page stops in front of the bad sector (sector
+	 * granular kernels), or fails with EIO (page granular ones).
+	 */
 	errno = 0;
-	EXPECT_EQ(-1, pread(fd, page, PAGE, PAGE));
-	EXPECT_EQ(EIO, errno);
+	ret = pread(fd, page, PAGE, PAGE);
+	EXPECT_TRUE(ret == 3 * SECTOR_SIZE || (ret == -1 && errno == EIO)) {
+		TH_LOG("pread of the poisoned page: %zd (%s)", ret,
+		       strerror(errno));
+	}
 
 	/* A whole, page-aligned page write clears the poison ... */
 	memset(page, 'b', PAGE);

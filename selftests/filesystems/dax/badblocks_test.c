@@ -1,0 +1,906 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DAX media errors at the granularity of the badblocks list, the 512-byte
+ * sector, instead of the page.
+ *
+ * Each test makes a file of NPAGES pages with a known pattern, then marks
+ * one sector bad: sector BAD_SECT of page BAD_PAGE, through
+ * /sys/block/pmemN/badblocks.  On every kind of pmem:
+ *
+ *  - a read of good sectors of that page succeeds, a read that runs into
+ *    the bad sector is short and ends exactly at it, a read that starts in
+ *    it fails with EIO;
+ *  - a write of good sectors of the page succeeds and leaves the bad
+ *    sector listed;
+ *  - a write that covers only part of the bad sector fails with EIO and
+ *    changes nothing;
+ *  - touching the page through a shared mapping raises SIGBUS;
+ *  - statx(STATX_DAX_CLEAR) reports the clear unit of the file.
+ *
+ * On legacy pmem (DAX_TEST_PMEM_LEGACY), where poison is only the list, the
+ * clear unit is 512 and a write that fully covers the bad sector, at any
+ * alignment, through pwrite, pwritev, O_DIRECT or io_uring, clears it and
+ * stores its data; hole punch and zero range over the page clear it too.
+ * On an NVDIMM whose platform has no clear-error command
+ * (DAX_TEST_PMEM_NVDIMM under QEMU), the clear unit is 0, such writes fail
+ * with EIO (not EFAULT) and change nothing, and hole punch and zero range
+ * succeed but leave the sector listed.  After every write the list holds
+ * exactly the sectors that were not cleared, and every byte that was not
+ * written reads as before.
+ *
+ * The list of a device outlives its filesystems.  On legacy pmem the
+ * fixture rewrites the listed sectors through the block device once the
+ * filesystem is unmounted, which clears them.  On the NVDIMM nothing can
+ * clear them: every test puts its file on sectors that are not listed and
+ * counts bad sectors relative to the list before its injection, and the
+ * files go behind a PAD_LEN file, away from the metadata that mkfs writes,
+ * so that a leftover cannot make a later mkfs fail.
+ *
+ * A kernel without the feature has no STATX_DAX_CLEAR: every test skips.
+ * See dax_util.h for the devices the tests need.
+ */
+#define _GNU_SOURCE
+#include <assert.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/io_uring.h>
+#include <linux/types.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "dax_util.h"
+
+#ifndef STATX_DAX_CLEAR
+#define STATX_DAX_CLEAR		0x00040000U
+#endif
+#ifndef STATX_ATTR_DAX
+#define STATX_ATTR_DAX		0x00200000
+#endif
+#ifndef __NR_statx
+#define __NR_statx		332	/* x86_64 */
+#endif
+#ifndef __NR_io_uring_setup
+#define __NR_io_uring_setup	425
+#endif
+#ifndef __NR_io_uring_enter
+#define __NR_io_uring_enter	426
+#endif
+
+#define PAGE		4096
+#define NPAGES		4
+#define FILE_LEN	(NPAGES * PAGE)
+#define SPP		(PAGE / SECTOR_SIZE)	/* sectors per page */
+#define BAD_PAGE	1	/* the page of the file with the bad sector */
+#define BAD_SECT	3	/* and the sector of that page that is bad */
+#define PAGE_OFF	(BAD_PAGE * PAGE)
+#define BAD_OFF		(PAGE_OFF + BAD_SECT * SECTOR_SIZE)
+#define PAD_LEN		(64 << 20)
+#define TRIES		64	/* places tried for the file */
+#define SCRUB_RUNS	64
+#define SCRUB_CHUNK	(64 * 1024)
+#define LEGACY_UNIT	512
+
+/*
+ * struct statx with stx_dax_clear_unit, which older headers lack: the
+ * __u32 after stx_atomic_write_unit_max_opt, at 0xbc.
+ */
+struct bb_statx {
+	__u32 stx_mask;
+	__u32 stx_blksize;
+	__u64 stx_attributes;
+	__u32 stx_nlink;
+	__u32 stx_uid;
+	__u32 stx_gid;
+	__u16 stx_mode;
+	__u16 spare0;
+	__u64 stx_ino;
+	__u64 stx_size;
+	__u64 stx_blocks;
+	__u64 stx_attributes_mask;
+	__u8 times[0x80 - 0x40];	/* atime, btime, ctime, mtime */
+	__u8 more[0xb8 - 0x80];		/* rdev .. atomic_write_unit_max */
+	__u32 stx_atomic_write_unit_max_opt;
+	__u32 stx_dax_clear_unit;
+	__u64 spare3[8];
+};
+
+static_assert(offsetof(struct bb_statx, stx_dax_clear_unit) == 0xbc,
+	      "stx_dax_clear_unit is at 0xbc");
+static_assert(sizeof(struct bb_statx) == 0x100, "struct statx is 256 bytes");
+
+/* statx() of the file behind @fd (or of @fd itself, a directory). */
+static int bb_statx(int fd, unsigned int mask, struct bb_statx *stx)
+{
+	memset(stx, 0, sizeof(*stx));
+	return syscall(__NR_statx, fd, "", AT_EMPTY_PATH, mask, stx);
+}
+
+/* Byte @pos of version @gen of the file's data: every sector differs. */
+static unsigned char pat(off_t pos, int gen)
+{
+	return pos * 7 + pos / SECTOR_SIZE * 29 + gen * 101 + 1;
+}
+
+static void fill(unsigned char *buf, off_t pos, size_t len, int gen)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = pat(pos + i, gen);
+}
+
+/* Does [@pos, @pos + @len) of @fd read back as @data[@pos...]? */
+static bool reads_back(int fd, const unsigned char *data, off_t pos,
+		       size_t len)
+{
+	unsigned char buf[FILE_LEN];
+
+	if (len > sizeof(buf) || pread(fd, buf, len, pos) != (ssize_t)len)
+		return false;
+	return !memcmp(buf, data + pos, len);
+}
+
+/* Is no sector of the first NPAGES pages of @fd listed bad on @dev? */
+static bool file_clean(const char *dev, int fd)
+{
+	long long phys;
+	int i;
+
+	for (i = 0; i < NPAGES; i++) {
+		phys = dax_physical(fd, i * PAGE);
+		if (phys < 0 || dax_bad_in(dev, phys / SECTOR_SIZE, SPP))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Rewrite every bad sector listed for @dev with zeroes through the block
+ * device, which clears it on legacy pmem (the driver has nothing to clear
+ * but the list, see nvdimm_clear_poison()).  O_DIRECT, since the page
+ * cache of the block device would read the bad sectors first.  The device
+ * must not be mounted.  0 once the list is empty, -1 otherwise.
+ */
+static int bb_scrub(const char *dev)
+{
+	long long start[SCRUB_RUNS];
+	int count[SCRUB_RUNS];
+	int fd, i, n, nr, pass, ret = -1;
+	char path[128];
+	void *zero;
+	FILE *f;
+
+	if (posix_memalign(&zero, PAGE, SCRUB_CHUNK))
+		return -1;
+	memset(zero, 0, SCRUB_CHUNK);
+	fd = open(dev, O_WRONLY | O_DIRECT);
+	if (fd < 0)
+		goto out_free;
+	dax_badblocks_path(dev, path, sizeof(path));
+	for (pass = 0; pass < 8; pass++) {
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		for (nr = 0; nr < SCRUB_RUNS; nr++)
+			if (fscanf(f, "%lld %d", &start[nr], &count[nr]) != 2)
+				break;
+		fclose(f);
+		if (!nr) {
+			ret = 0;
+			break;
+		}
+		for (i = 0; i < nr; i++) {
+			while (count[i] > 0) {
+				n = count[i] < SCRUB_CHUNK / SECTOR_SIZE ?
+				    count[i] : SCRUB_CHUNK / SECTOR_SIZE;
+				if (pwrite(fd, zero, n * SECTOR_SIZE,
+					   start[i] * SECTOR_SIZE) !=
+				    n * SECTOR_SIZE)
+					break;
+				start[i] += n;
+				count[i] -= n;
+			}
+		}
+	}
+	close(fd);
+out_free:
+	free(zero);
+	return ret;
+}
+
+/*
+ * One IORING_OP_WRITE of @len bytes of @buf at @pos of @fd, on a ring of
+ * one entry set up with the raw system calls (no liburing).  0 with the
+ * result of the completion in @res (bytes written or -errno); -1 with
+ * errno if io_uring is not available; -2 if the ring did not work.
+ */
+static int uring_write(int fd, const void *buf, unsigned int len, off_t pos,
+		       int *res)
+{
+	char *sq = MAP_FAILED, *cq = MAP_FAILED, *sqes = MAP_FAILED;
+	size_t sq_len, cq_len, sqes_len;
+	struct io_uring_params p;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	unsigned int *tail, *head, *array, t, h;
+	int ring, ret = -2;
+
+	memset(&p, 0, sizeof(p));
+	ring = syscall(__NR_io_uring_setup, 1, &p);
+	if (ring < 0)
+		return -1;
+	sq_len = p.sq_off.array + p.sq_entries * sizeof(__u32);
+	cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (p.features & IORING_FEAT_SINGLE_MMAP) {
+		if (cq_len > sq_len)
+			sq_len = cq_len;
+		cq_len = sq_len;
+	}
+	sqes_len = p.sq_entries * sizeof(struct io_uring_sqe);
+	sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+	if (sq == MAP_FAILED)
+		goto out;
+	if (p.features & IORING_FEAT_SINGLE_MMAP)
+		cq = sq;
+	else
+		cq = mmap(NULL, cq_len, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
+	sqes = mmap(NULL, sqes_len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+	if (cq == MAP_FAILED || sqes == MAP_FAILED)
+		goto out;
+
+	sqe = (struct io_uring_sqe *)sqes;
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_WRITE;
+	sqe->fd = fd;
+	sqe->addr = (unsigned long)buf;
+	sqe->len = len;
+	sqe->off = pos;
+	sqe->user_data = 1;
+	tail = (unsigned int *)(sq + p.sq_off.tail);
+	array = (unsigned int *)(sq + p.sq_off.array);
+	t = *tail;
+	array[t & *(unsigned int *)(sq + p.sq_off.ring_mask)] = 0;
+	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS,
+		    NULL, 0) < 0)
+		goto out;
+
+	head = (unsigned int *)(cq + p.cq_off.head);
+	h = *head;
+	if (__atomic_load_n((unsigned int *)(cq + p.cq_off.tail),
+			    __ATOMIC_ACQUIRE) == h)
+		goto out;
+	cqe = (struct io_uring_cqe *)(cq + p.cq_off.cqes) +
+	      (h & *(unsigned int *)(cq + p.cq_off.ring_mask));
+	*res = cqe->res;
+	__atomic_store_n(head, h + 1, __ATOMIC_RELEASE);
+	ret = 0;
+out:
+	if (sqes != MAP_FAILED)
+		munmap(sqes, sqes_len);
+	if (cq != MAP_FAILED && cq != sq)
+		munmap(cq, cq_len);
+	if (sq != MAP_FAILED)
+		munmap(sq, sq_len);
+	close(ring);
+	return ret;
+}
+
+static sigjmp_buf sigbus_jmp;
+
+static void on_sigbus(int sig __always_unused)
+{
+	siglongjmp(sigbus_jmp, 1);
+}
+
+/*
+ * Copy the page at @pos of @fd through a new shared mapping into @buf: 0,
+ * 1 if that raised SIGBUS, -1 if the file could not be mapped.
+ */
+static int map_read(int fd, off_t pos, unsigned char *buf)
+{
+	struct sigaction sa, old;
+	unsigned char *p;
+
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, pos);
+	if (p == MAP_FAILED)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(sigbus_jmp, 1)) {
+		sigaction(SIGBUS, &old, NULL);
+		munmap(p, PAGE);
+		return 1;
+	}
+	memcpy(buf, p, PAGE);
+	sigaction(SIGBUS, &old, NULL);
+	munmap(p, PAGE);
+	return 0;
+}
+
+FIXTURE(bb) {
+	struct dax_mnt m;
+	unsigned int unit;	/* stx_dax_clear_unit of a file */
+	char path[128];		/* the test file */
+	int fd;
+	long long page;		/* first sector of its page BAD_PAGE */
+	long long bad;		/* the sector marked bad */
+	int total;		/* bad sectors of the device before that */
+	unsigned char data[FILE_LEN];	/* what the file must hold */
+};
+
+FIXTURE_VARIANT(bb) {
+	const char *fs;
+	const char *env;	/* names the device, see dax_util.h */
+	bool clears;		/* writes can clear media errors */
+};
+
+FIXTURE_VARIANT_ADD(bb, xfs_legacy) {
+	.fs = "xfs", .env = "DAX_TEST_PMEM_LEGACY", .clears = true,
+};
+
+FIXTURE_VARIANT_ADD(bb, ext4_legacy) {
+	.fs = "ext4", .env = "DAX_TEST_PMEM_LEGACY", .clears = true,
+};
+
+FIXTURE_VARIANT_ADD(bb, xfs_nvdimm) {
+	.fs = "xfs", .env = "DAX_TEST_PMEM_NVDIMM", .clears = false,
+};
+
+FIXTURE_VARIANT_ADD(bb, ext4_nvdimm) {
+	.fs = "ext4", .env = "DAX_TEST_PMEM_NVDIMM", .clears = false,
+};
+
+/*
+ * Is the feature there?  0 and the clear unit in self->unit; 1 if the
+ * kernel does not have it; -1 with errno on error.
+ */
+static int bb_probe(FIXTURE_DATA(bb) *self)
+{
+	struct bb_statx stx;
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/probe", self->m.dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return -1;
+	ret = bb_statx(fd, STATX_BASIC_STATS | STATX_DAX_CLEAR, &stx);
+	close(fd);
+	unlink(path);
+	if (ret)
+		return -1;
+	if (!(stx.stx_attributes & STATX_ATTR_DAX)) {
+		errno = EOPNOTSUPP;	/* dax=always gave no DAX file */
+		return -1;
+	}
+	if (!(stx.stx_mask & STATX_DAX_CLEAR))
+		return 1;
+	self->unit = stx.stx_dax_clear_unit;
+	return 0;
+}
+
+FIXTURE_SETUP(bb)
+{
+	const char *dev = getenv(variant->env);
+	int ret;
+
+	self->fd = -1;
+	/* Leftovers of an earlier program would skew the counts. */
+	if (variant->clears && dev && *dev && bb_scrub(dev))
+		TH_LOG("%s: could not clear the listed bad sectors", dev);
+	dax_mnt_setup(_metadata, &self->m, variant->fs, variant->env,
+		      "dax=always");
+	if (!self->m.mounted)
+		return;
+	/* Without a teardown after setup, unmount before leaving. */
+	ret = bb_probe(self);
+	if (ret) {
+		if (ret < 0)
+			TH_LOG("statx of a file on %s: %s", self->m.dev,
+			       strerror(errno));
+		dax_mnt_teardown(_metadata, &self->m);
+		ASSERT_EQ(1, ret);
+		SKIP(return,
+		     "kernel without sector-granular DAX error clearing: statx has no STATX_DAX_CLEAR");
+	}
+	if (!variant->clears && self->unit) {
+		dax_mnt_teardown(_metadata, &self->m);
+		SKIP(return,
+		     "%s can clear media errors (unit %u): the nvdimm variants need a platform without a clear-error command (QEMU's NFIT)",
+		     self->m.dev, self->unit);
+	}
+}
+
+FIXTURE_TEARDOWN(bb)
+{
+	const char *dev = self->m.dev;
+
+	if (self->fd >= 0)
+		close(self->fd);
+	dax_mnt_teardown(_metadata, &self->m);
+	/*
+	 * Legacy pmem: clear what the test left behind, so that the next
+	 * tests (and dax_test) start with an empty list.  The NVDIMM cannot
+	 * clear: the bad sector stays listed until the namespace is probed
+	 * again, and the next test works around it.
+	 */
+	if (variant->clears && dev) {
+		EXPECT_EQ(0, bb_scrub(dev)) {
+			TH_LOG("%s: bad sectors left in the list", dev);
+		}
+	}
+}
+
+/*
+ * Make the test file, NPAGES pages of pattern 0, on sectors that are not
+ * listed bad, and mark sector BAD_SECT of its page BAD_PAGE bad.
+ */
+static void bb_prepare(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(bb) *self)
+{
+	const char *dev = self->m.dev;
+	long long phys;
+	char path[160];
+	int fd, i;
+
+	/* Stay away from the metadata mkfs writes, see the top. */
+	snprintf(path, sizeof(path), "%s/pad", self->m.dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fallocate(fd, 0, 0, PAD_LEN));
+	close(fd);
+
+	/*
+	 * Preallocate (no data is written, nothing is zeroed) until the
+	 * blocks hold no listed sector; keep the files that got some.
+	 */
+	for (i = 0; i < TRIES; i++) {
+		snprintf(self->path, sizeof(self->path), "%s/f%d",
+			 self->m.dir, i);
+		fd = open(self->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, fallocate(fd, 0, 0, FILE_LEN));
+		if (file_clean(dev, fd))
+			break;
+		close(fd);
+	}
+	ASSERT_LT(i, TRIES) {
+		TH_LOG("%s: no room without listed bad sectors", dev);
+	}
+	self->fd = fd;
+	if (i)
+		TH_LOG("file placed behind %d with leftover bad sectors", i);
+
+	fill(self->data, 0, FILE_LEN, 0);
+	ASSERT_EQ(FILE_LEN, pwrite(fd, self->data, FILE_LEN, 0));
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_TRUE(file_clean(dev, fd));
+	phys = dax_physical(fd, PAGE_OFF);
+	ASSERT_LE(0, phys);
+	ASSERT_EQ(0, phys % PAGE);
+
+	self->page = phys / SECTOR_SIZE;
+	self->bad = self->page + BAD_SECT;
+	self->total = dax_bad_total(dev);
+	ASSERT_LE(0, self->total);
+	ASSERT_EQ(0, dax_inject(dev, self->bad, 1));
+	ASSERT_EQ(1, dax_bad_in(dev, self->bad, 1));
+	ASSERT_EQ(self->total + 1, dax_bad_total(dev));
+}
+
+/*
+ * The bad sector is still listed, nothing else is, reading it fails with
+ * EIO, and every other byte of the file is as self->data says.
+ */
+static void expect_unchanged(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(bb) *self)
+{
+	const char *dev = self->m.dev;
+	char buf[SECTOR_SIZE];
+
+	EXPECT_EQ(self->total + 1, dax_bad_total(dev));
+	EXPECT_EQ(1, dax_bad_in(dev, self->page, SPP));
+	EXPECT_EQ(1, dax_bad_in(dev, self->bad, 1));
+	errno = 0;
+	EXPECT_EQ(-1, pread(self->fd, buf, SECTOR_SIZE, BAD_OFF));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_TRUE(reads_back(self->fd, self->data, 0, BAD_OFF));
+	EXPECT_TRUE(reads_back(self->fd, self->data, BAD_OFF + SECTOR_SIZE,
+			       FILE_LEN - BAD_OFF - SECTOR_SIZE));
+}
+
+/*
+ * The bad sector is gone from the list, which shrank by exactly one, and
+ * the whole file reads as self->data says.
+ */
+static void expect_cleared(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(bb) *self)
+{
+	const char *dev = self->m.dev;
+
+	EXPECT_EQ(self->total, dax_bad_total(dev));
+	EXPECT_EQ(0, dax_bad_in(dev, self->page, SPP));
+	EXPECT_TRUE(reads_back(self->fd, self->data, 0, FILE_LEN));
+}
+
+/*
+ * A write over the bad sector returned @ret (errno @err) for @len bytes of
+ * @buf at @pos: legacy pmem cleared the sector and stored the data; the
+ * NVDIMM failed with EIO and changed nothing.
+ */
+static void expect_write(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(bb) *self,
+			 const FIXTURE_VARIANT(bb) *variant,
+			 ssize_t ret, int err, const unsigned char *buf,
+			 off_t pos, size_t len)
+{
+	if (variant->clears) {
+		EXPECT_EQ((ssize_t)len, ret) {
+			TH_LOG("write of %zu at %lld: %s", len,
+			       (long long)pos, ret < 0 ? strerror(err) : "");
+		}
+		if (ret == (ssize_t)len)
+			memcpy(self->data + pos, buf, len);
+		expect_cleared(_metadata, self);
+	} else {
+		EXPECT_EQ(-1, ret);
+		EXPECT_EQ(EIO, err) {
+			TH_LOG("write of %zu at %lld: %s, not EIO", len,
+			       (long long)pos, strerror(err));
+		}
+		expect_unchanged(_metadata, self);
+	}
+}
+
+enum how { BY_PWRITE, BY_PWRITEV, BY_ODIRECT, BY_IO_URING };
+
+/* d: a write of exactly the bad sector, 512 bytes, 512 aligned. */
+static void clear_sector(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(bb) *self,
+			 const FIXTURE_VARIANT(bb) *variant, enum how how)
+{
+	struct iovec iov[2];
+	unsigned char *buf;
+	ssize_t ret = -1;
+	int fd, res, err;
+
+	bb_prepare(_metadata, self);
+	ASSERT_EQ(0, posix_memalign((void **)&buf, PAGE, SECTOR_SIZE));
+	fill(buf, BAD_OFF, SECTOR_SIZE, 1);
+	errno = 0;
+	switch (how) {
+	case BY_PWRITE:
+		ret = pwrite(self->fd, buf, SECTOR_SIZE, BAD_OFF);
+		break;
+	case BY_PWRITEV:
+		iov[0].iov_base = buf;
+		iov[0].iov_len = SECTOR_SIZE / 2;
+		iov[1].iov_base = buf + SECTOR_SIZE / 2;
+		iov[1].iov_len = SECTOR_SIZE / 2;
+		ret = pwritev(self->fd, iov, 2, BAD_OFF);
+		break;
+	case BY_ODIRECT:
+		fd = open(self->path, O_RDWR | O_DIRECT);
+		ASSERT_LE(0, fd) {
+			TH_LOG("O_DIRECT open: %s", strerror(errno));
+		}
+		ret = pwrite(fd, buf, SECTOR_SIZE, BAD_OFF);
+		err = errno;
+		close(fd);
+		errno = err;
+		break;
+	case BY_IO_URING:
+		res = 0;
+		ret = uring_write(self->fd, buf, SECTOR_SIZE, BAD_OFF, &res);
+		if (ret == -1) {
+			err = errno;
+			free(buf);
+			SKIP(return, "io_uring_setup: %s", strerror(err));
+		}
+		ASSERT_EQ(0, ret);
+		ret = res < 0 ? -1 : res;
+		errno = res < 0 ? -res : 0;
+		break;
+	}
+	err = errno;
+	expect_write(_metadata, self, variant, ret, err, buf, BAD_OFF,
+		     SECTOR_SIZE);
+	free(buf);
+}
+
+TEST_F_TIMEOUT(bb, statx_clear_unit, 120)
+{
+	unsigned int want = variant->clears ? LEGACY_UNIT : 0;
+	struct bb_statx stx;
+	char path[160];
+	int fd, dir;
+
+	snprintf(path, sizeof(path), "%s/s", self->m.dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bb_statx(fd, STATX_BASIC_STATS | STATX_DAX_CLEAR, &stx));
+	EXPECT_TRUE(!!(stx.stx_attributes & STATX_ATTR_DAX));
+	EXPECT_TRUE(!!(stx.stx_mask & STATX_DAX_CLEAR));
+	EXPECT_EQ(want, stx.stx_dax_clear_unit);
+	if (stx.stx_dax_clear_unit) {
+		/* a power of two, at least a sector */
+		EXPECT_LE((unsigned int)SECTOR_SIZE, stx.stx_dax_clear_unit);
+		EXPECT_EQ(0U, stx.stx_dax_clear_unit &
+			      (stx.stx_dax_clear_unit - 1));
+	}
+
+	/* Only reported when asked for, ... */
+	ASSERT_EQ(0, bb_statx(fd, STATX_BASIC_STATS, &stx));
+	EXPECT_FALSE(!!(stx.stx_mask & STATX_DAX_CLEAR));
+	close(fd);
+
+	/* ... and only for regular files. */
+	dir = open(self->m.dir, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, dir);
+	ASSERT_EQ(0, bb_statx(dir, STATX_BASIC_STATS | STATX_DAX_CLEAR, &stx));
+	EXPECT_FALSE(!!(stx.stx_mask & STATX_DAX_CLEAR));
+	close(dir);
+}
+
+/* a: good sectors of the poisoned page read fine, on every device. */
+TEST_F_TIMEOUT(bb, read_good_sectors, 120)
+{
+	unsigned char buf[SECTOR_SIZE];
+	off_t pos;
+	int s;
+
+	bb_prepare(_metadata, self);
+	for (s = 0; s < SPP; s++) {
+		if (s == BAD_SECT)
+			continue;
+		pos = PAGE_OFF + s * SECTOR_SIZE;
+		EXPECT_EQ(SECTOR_SIZE, pread(self->fd, buf, SECTOR_SIZE, pos)) {
+			TH_LOG("sector %d: %s", s, strerror(errno));
+		}
+		EXPECT_EQ(0, memcmp(buf, self->data + pos, SECTOR_SIZE));
+	}
+	/* unaligned, inside one good sector */
+	pos = PAGE_OFF + 5 * SECTOR_SIZE + 7;
+	EXPECT_EQ(100, pread(self->fd, buf, 100, pos));
+	EXPECT_EQ(0, memcmp(buf, self->data + pos, 100));
+	/* reads do not clear anything */
+	expect_unchanged(_metadata, self);
+}
+
+/* b: reads stop exactly at the bad sector; reads from it fail. */
+TEST_F_TIMEOUT(bb, read_stops_at_bad_sector, 120)
+{
+	const int good = BAD_SECT * SECTOR_SIZE;
+	unsigned char buf[2 * PAGE];
+	struct iovec iov[2];
+
+	bb_prepare(_metadata, self);
+
+	EXPECT_EQ(good, pread(self->fd, buf, PAGE, PAGE_OFF));
+	EXPECT_EQ(0, memcmp(buf, self->data + PAGE_OFF, good));
+
+	/* from the page before */
+	EXPECT_EQ(PAGE + good, pread(self->fd, buf, 2 * PAGE, 0));
+	EXPECT_EQ(0, memcmp(buf, self->data, PAGE + good));
+
+	/* from the sector before, and from 50 bytes before */
+	EXPECT_EQ(SECTOR_SIZE, pread(self->fd, buf, 2 * SECTOR_SIZE,
+				     BAD_OFF - SECTOR_SIZE));
+	EXPECT_EQ(50, pread(self->fd, buf, 100, BAD_OFF - 50));
+	EXPECT_EQ(0, memcmp(buf, self->data + BAD_OFF - 50, 50));
+
+	/* vectored */
+	iov[0].iov_base = buf;
+	iov[0].iov_len = PAGE / 2;
+	iov[1].iov_base = buf + PAGE / 2;
+	iov[1].iov_len = PAGE / 2;
+	EXPECT_EQ(good, preadv(self->fd, iov, 2, PAGE_OFF));
+
+	/* from inside the bad sector */
+	errno = 0;
+	EXPECT_EQ(-1, pread(self->fd, buf, SECTOR_SIZE, BAD_OFF));
+	EXPECT_EQ(EIO, errno);
+	errno = 0;
+	EXPECT_EQ(-1, pread(self->fd, buf, 10, BAD_OFF + 100));
+	EXPECT_EQ(EIO, errno);
+	errno = 0;
+	EXPECT_EQ(-1, pread(self->fd, buf, PAGE, BAD_OFF));
+	EXPECT_EQ(EIO, errno);
+
+	/* from right after it */
+	EXPECT_EQ(SECTOR_SIZE, pread(self->fd, buf, SECTOR_SIZE,
+				     BAD_OFF + SECTOR_SIZE));
+	EXPECT_EQ(0, memcmp(buf, self->data + BAD_OFF + SECTOR_SIZE,
+			    SECTOR_SIZE));
+	expect_unchanged(_metadata, self);
+}
+
+/* c: writes of good sectors of the page work and leave the bad one. */
+TEST_F_TIMEOUT(bb, write_good_sectors, 120)
+{
+	static const struct { off_t pos; size_t len; } w[] = {
+		{ PAGE_OFF, SECTOR_SIZE },			/* sector 0 */
+		{ PAGE_OFF + 7 * SECTOR_SIZE, SECTOR_SIZE },	/* sector 7 */
+		{ BAD_OFF - 300, 300 },		/* ends at the bad one */
+		{ BAD_OFF + SECTOR_SIZE, 300 },	/* starts after it */
+		{ BAD_OFF + SECTOR_SIZE + 700, 100 },	/* unaligned */
+	};
+	unsigned char buf[SECTOR_SIZE];
+	unsigned int i;
+	ssize_t ret;
+
+	bb_prepare(_metadata, self);
+	for (i = 0; i < ARRAY_SIZE(w); i++) {
+		fill(buf, w[i].pos, w[i].len, 2 + i);
+		ret = pwrite(self->fd, buf, w[i].len, w[i].pos);
+		EXPECT_EQ((ssize_t)w[i].len, ret) {
+			TH_LOG("write %u: %s", i, strerror(errno));
+		}
+		if (ret == (ssize_t)w[i].len)
+			memcpy(self->data + w[i].pos, buf, w[i].len);
+	}
+	expect_unchanged(_metadata, self);
+}
+
+/* d: a write of exactly the bad sector clears it, or fails with EIO. */
+TEST_F_TIMEOUT(bb, clear_pwrite, 120)
+{
+	clear_sector(_metadata, self, variant, BY_PWRITE);
+}
+
+TEST_F_TIMEOUT(bb, clear_pwritev, 120)
+{
+	clear_sector(_metadata, self, variant, BY_PWRITEV);
+}
+
+TEST_F_TIMEOUT(bb, clear_odirect, 120)
+{
+	clear_sector(_metadata, self, variant, BY_ODIRECT);
+}
+
+TEST_F_TIMEOUT(bb, clear_io_uring, 120)
+{
+	clear_sector(_metadata, self, variant, BY_IO_URING);
+}
+
+/* A whole-page write: clears on legacy pmem, EIO on the NVDIMM. */
+TEST_F_TIMEOUT(bb, clear_page, 120)
+{
+	unsigned char buf[PAGE];
+	ssize_t ret;
+
+	bb_prepare(_metadata, self);
+	fill(buf, PAGE_OFF, PAGE, 1);
+	errno = 0;
+	ret = pwrite(self->fd, buf, PAGE, PAGE_OFF);
+	expect_write(_metadata, self, variant, ret, errno, buf, PAGE_OFF,
+		     PAGE);
+}
+
+/* e: a write that covers only part of the bad sector changes nothing. */
+TEST_F_TIMEOUT(bb, partial_cover_eio, 120)
+{
+	static const struct { off_t pos; size_t len; } w[] = {
+		{ BAD_OFF, SECTOR_SIZE / 2 },		/* its first half */
+		{ BAD_OFF + SECTOR_SIZE / 2, SECTOR_SIZE / 2 },	/* last */
+		{ BAD_OFF - SECTOR_SIZE / 2, SECTOR_SIZE },	/* straddles */
+		{ BAD_OFF + 1, PAGE },		/* into the next page */
+		{ PAGE_OFF, BAD_SECT * SECTOR_SIZE + 1 },	/* one byte */
+	};
+	unsigned char buf[PAGE + 1];
+	unsigned int i;
+
+	bb_prepare(_metadata, self);
+	for (i = 0; i < ARRAY_SIZE(w); i++) {
+		fill(buf, w[i].pos, w[i].len, 2 + i);
+		errno = 0;
+		EXPECT_EQ(-1, pwrite(self->fd, buf, w[i].len, w[i].pos)) {
+			TH_LOG("write %u of %zu at %lld went through", i,
+			       w[i].len, (long long)w[i].pos);
+		}
+		EXPECT_EQ(EIO, errno) {
+			TH_LOG("write %u: %s", i, strerror(errno));
+		}
+	}
+	expect_unchanged(_metadata, self);
+}
+
+/* f: an unaligned write that covers the bad sector in full clears it. */
+TEST_F_TIMEOUT(bb, clear_unaligned, 120)
+{
+	const off_t pos = BAD_OFF - SECTOR_SIZE + 100;	/* sector 2 + 100 */
+	const size_t len = 2 * SECTOR_SIZE;		/* to sector 4 + 100 */
+	unsigned char buf[2 * SECTOR_SIZE];
+	ssize_t ret;
+
+	bb_prepare(_metadata, self);
+	fill(buf, pos, len, 1);
+	errno = 0;
+	ret = pwrite(self->fd, buf, len, pos);
+	expect_write(_metadata, self, variant, ret, errno, buf, pos, len);
+}
+
+/* g: the poisoned page cannot be mapped until a write clears it. */
+TEST_F_TIMEOUT(bb, mmap_sigbus, 120)
+{
+	unsigned char buf[SECTOR_SIZE], page[PAGE];
+	ssize_t ret;
+
+	bb_prepare(_metadata, self);
+	EXPECT_EQ(1, map_read(self->fd, PAGE_OFF, page));
+	/* its neighbours map fine */
+	EXPECT_EQ(0, map_read(self->fd, 0, page));
+	EXPECT_EQ(0, memcmp(page, self->data, PAGE));
+
+	fill(buf, BAD_OFF, SECTOR_SIZE, 1);
+	errno = 0;
+	ret = pwrite(self->fd, buf, SECTOR_SIZE, BAD_OFF);
+	expect_write(_metadata, self, variant, ret, errno, buf, BAD_OFF,
+		     SECTOR_SIZE);
+	if (variant->clears) {
+		EXPECT_EQ(0, map_read(self->fd, PAGE_OFF, page));
+		EXPECT_EQ(0, memcmp(page, self->data + PAGE_OFF, PAGE));
+	} else {
+		EXPECT_EQ(1, map_read(self->fd, PAGE_OFF, page));
+	}
+}
+
+/*
+ * i: hole punch and zero range over the poisoned page succeed and read as
+ * zeroes.  Legacy pmem: the sector is cleared, and the page can be written
+ * again.  NVDIMM: the sector stays listed (in free space or under an
+ * unwritten extent); the page is not written again, since its new blocks
+ * could be the bad ones and zeroing them at allocation would fail.
+ */
+static void clear_by_fallocate(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(bb) *self,
+			       const FIXTURE_VARIANT(bb) *variant, int mode)
+{
+	const char *dev = self->m.dev;
+	unsigned char buf[PAGE];
+
+	bb_prepare(_metadata, self);
+	ASSERT_EQ(0, fallocate(self->fd, mode, PAGE_OFF, PAGE)) {
+		TH_LOG("fallocate(%#x): %s", mode, strerror(errno));
+	}
+	memset(self->data + PAGE_OFF, 0, PAGE);
+	EXPECT_TRUE(reads_back(self->fd, self->data, 0, FILE_LEN));
+	if (!variant->clears) {
+		EXPECT_EQ(1, dax_bad_in(dev, self->bad, 1));
+		EXPECT_EQ(self->total + 1, dax_bad_total(dev));
+		return;
+	}
+	EXPECT_EQ(0, dax_bad_in(dev, self->bad, 1));
+	EXPECT_EQ(self->total, dax_bad_total(dev));
+
+	fill(buf, PAGE_OFF, PAGE, 1);
+	ASSERT_EQ(PAGE, pwrite(self->fd, buf, PAGE, PAGE_OFF));
+	ASSERT_EQ(0, fsync(self->fd));
+	memcpy(self->data + PAGE_OFF, buf, PAGE);
+	EXPECT_TRUE(reads_back(self->fd, self->data, 0, FILE_LEN));
+	EXPECT_EQ(0, dax_bad_in(dev, self->bad, 1));
+	EXPECT_EQ(self->total, dax_bad_total(dev));
+}
+
+TEST_F_TIMEOUT(bb, punch_hole, 120)
+{
+	clear_by_fallocate(_metadata, self, variant,
+			   FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE);
+}
+
+TEST_F_TIMEOUT(bb, zero_range, 120)
+{
+	clear_by_fallocate(_metadata, self, variant, FALLOC_FL_ZERO_RANGE);
+}
+
+TEST_HARNESS_MAIN
