@@ -55,7 +55,11 @@ done
 cover=$(ls patches/*0000-cover-letter.patch 2>/dev/null | head -n1 || true)
 if [ -n "$cover" ]; then
 	{
-		sed -n 's/^Subject: \[[^]]*\] //p' "$cover" | head -n1
+		# The Subject header, unfolded (RFC 5322: continuation lines
+		# start with white space).
+		awk '/^Subject: / { s = $0; getline
+				while (/^[ \t]/) { sub(/^[ \t]+/, " "); s = s $0; getline }
+				sub(/^Subject: \[[^]]*\] /, "", s); print s; exit }' "$cover"
 		echo
 		awk -v role="$ROLE_NAME (" 'body && index($0, role) == 1 { exit }
 			body { print }
