@@ -19,14 +19,13 @@ gcc -Wall -O2 -o "$out/bench/map_direct_bench" "$top/bench/map_direct_bench.c"
 cp "$top/bench/run-mapdirect.sh" "$out/bench/run.sh"
 "$top/qemu/mkinitramfs.sh" "$out/initramfs.cpio" "$out/empty" "$out/bench"
 
-GUEST_APPEND=harness.run=bench "$top/qemu/run-guest.sh" \
-	"$kbuild/arch/x86/boot/bzImage" "$out/initramfs.cpio" "$out/guest" \
-	>/dev/null 2>&1 || die "guest run failed (log: $out/guest/console.log)"
+bench_boot "$kbuild/arch/x86/boot/bzImage" "$out/initramfs.cpio" "$out/guest" "" \
+	>"$out/results.txt"
 {
 	echo "MAP_DIRECT benchmark, $(date -u +%Y-%m-%d), QEMU TCG, one vCPU, legacy pmem, 256 MiB file"
 	echo "cache_pages: page-cache pages after touching a MAP_SHARED | MAP_DIRECT mapping"
 	echo "faults/s: 4 KiB write faults, plain MAP_SHARED vs MAP_SHARED | MAP_DIRECT,"
 	echo "alternating 15 times; ratio = median of direct / plain per round (goal >= 0.98 with DAX)"
-	tr -d '\r' <"$out/guest/console.log" | sed -n 's/^=== BENCH \(.*\) ===$/\1/p'
+	cat "$out/results.txt"
 } | tee "$out/mapdirect.txt"
 grep -q 'dax=always rc=0' "$out/mapdirect.txt" || die "no DAX result (log: $out/guest/console.log)"

@@ -28,11 +28,8 @@ for round in $(seq "${ROUNDS:-2}"); do
 	for k in base series; do
 		img=$kbase/arch/x86/boot/bzImage
 		[ $k = series ] && img=$kbuild/arch/x86/boot/bzImage
-		GUEST_APPEND=harness.run=bench "$top/qemu/run-guest.sh" "$img" \
-			"$out/initramfs.cpio" "$out/guest-$k" >/dev/null 2>&1 ||
-			die "guest run failed (log: $out/guest-$k/console.log)"
-		tr -d '\r' <"$out/guest-$k/console.log" |
-			sed -n "s/^=== BENCH \(.*\) ===\$/kernel=$k round=$round \1/p" >>"$out/results.txt"
+		bench_boot "$img" "$out/initramfs.cpio" "$out/guest-$k" \
+			"kernel=$k round=$round " >>"$out/results.txt"
 	done
 done
 

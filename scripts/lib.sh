@@ -43,3 +43,12 @@ build_base() {		# TREE KBASE TOP LOG
 		--kunitconfig="$3/qemu/guest.config") >"$4" 2>&1 ||
 		die "$BASE_TAG build failed (log: $4)"
 }
+
+# Boot BZIMAGE with INITRD in benchmark mode (qemu/init runs /bench/run.sh)
+# and print the guest's "=== BENCH ... ===" lines, each after PREFIX.
+bench_boot() {		# BZIMAGE INITRD GUESTDIR PREFIX
+	GUEST_APPEND=harness.run=bench "$(dirname "$0")/../qemu/run-guest.sh" \
+		"$1" "$2" "$3" >/dev/null 2>&1 ||
+		die "guest run failed (log: $3/console.log)"
+	tr -d '\r' <"$3/console.log" | sed -n "s/^=== BENCH \(.*\) ===\$/$4\1/p"
+}
