@@ -88,20 +88,26 @@ static inline void dax_badblocks_path(const char *dev, char *path, size_t len)
 	snprintf(path, len, "/sys/block/%s/badblocks", basename(tmp));
 }
 
+/* Write @str to the sysfs, debugfs or tracefs file @path; 0 on success. */
+static inline int dax_write_str(const char *path, const char *str)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fputs(str, f) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
 /* Mark @count sectors bad from @sector; 0 on success. */
 static inline int dax_inject(const char *dev, long long sector, int count)
 {
-	char path[128];
-	FILE *f;
-	int ret;
+	char path[128], line[64];
 
 	dax_badblocks_path(dev, path, sizeof(path));
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fprintf(f, "%lld %d\n", sector, count);
-	ret = fclose(f);
-	return ret ? -1 : 0;
+	snprintf(line, sizeof(line), "%lld %d\n", sector, count);
+	return dax_write_str(path, line);
 }
 
 /*

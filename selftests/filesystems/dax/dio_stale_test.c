@@ -350,17 +350,6 @@ TEST_F_TIMEOUT(dio, no_page_cache_no_fallback, 300)
 	EXPECT_EQ(before, fallbacks());
 }
 
-static int write_str(const char *path, const char *str)
-{
-	FILE *f = fopen(path, "w");
-	int ret;
-
-	if (!f)
-		return -1;
-	ret = fputs(str, f) < 0;
-	return fclose(f) || ret ? -1 : 0;
-}
-
 /*
  * Make the page cache invalidation before the next direct write fail
  * (fail_function): the write must fall back to buffered I/O, succeed, and
@@ -377,18 +366,18 @@ TEST_F_TIMEOUT(dio, forced_fallback_is_counted, 300)
 	if (access(FAIL_FN "/inject", W_OK))
 		SKIP(return, "no %s/inject: kernel without CONFIG_FAIL_FUNCTION",
 		     FAIL_FN);
-	ASSERT_EQ(0, write_str(FAIL_FN "/inject", INVAL_FN));
+	ASSERT_EQ(0, dax_write_str(FAIL_FN "/inject", INVAL_FN));
 	snprintf(retval, sizeof(retval), "%#lx", (unsigned long)-EBUSY);
-	ASSERT_EQ(0, write_str(FAIL_FN "/" INVAL_FN "/retval", retval));
-	ASSERT_EQ(0, write_str(FAIL_FN "/probability", "100"));
-	ASSERT_EQ(0, write_str(FAIL_FN "/interval", "1"));
-	ASSERT_EQ(0, write_str(FAIL_FN "/times", "1"));
+	ASSERT_EQ(0, dax_write_str(FAIL_FN "/" INVAL_FN "/retval", retval));
+	ASSERT_EQ(0, dax_write_str(FAIL_FN "/probability", "100"));
+	ASSERT_EQ(0, dax_write_str(FAIL_FN "/interval", "1"));
+	ASSERT_EQ(0, dax_write_str(FAIL_FN "/times", "1"));
 	/* No stack dump in the kernel log: the harness would flag it. */
-	ASSERT_EQ(0, write_str(FAIL_FN "/verbose", "0"));
+	ASSERT_EQ(0, dax_write_str(FAIL_FN "/verbose", "0"));
 
 	memset(self->buf, 'F', CHUNK);
 	EXPECT_EQ(CHUNK, pwrite(self->dfd, self->buf, CHUNK, 0));
-	EXPECT_EQ(0, write_str(FAIL_FN "/inject", "!" INVAL_FN));
+	EXPECT_EQ(0, dax_write_str(FAIL_FN "/inject", "!" INVAL_FN));
 	EXPECT_EQ(before + 1, fallbacks());
 
 	/* The buffered write stored the data, and fsync() is happy. */

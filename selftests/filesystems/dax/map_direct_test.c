@@ -116,17 +116,6 @@ static void log_cachestat(struct __test_metadata *_metadata,
 	       (unsigned long long)cs->nr_recently_evicted);
 }
 
-static int write_str(const char *path, const char *str)
-{
-	FILE *f = fopen(path, "w");
-	int ret;
-
-	if (!f)
-		return -1;
-	ret = fputs(str, f) < 0;
-	return fclose(f) || ret ? -1 : 0;
-}
-
 /*
  * Why the tests cannot run here, or NULL: the fallback tracepoint comes
  * with MAP_DIRECT.
@@ -144,16 +133,16 @@ static const char *no_map_direct(void)
 /* Enable the fallback event, on an empty trace buffer; 0 on success. */
 static int trace_start(void)
 {
-	if (write_str(TRACEFS "/tracing_on", "1") ||
-	    write_str(EVENT_DIR "/enable", "1"))
+	if (dax_write_str(TRACEFS "/tracing_on", "1") ||
+	    dax_write_str(EVENT_DIR "/enable", "1"))
 		return -1;
 	/* echo > trace */
-	return write_str(TRACEFS "/trace", "\n");
+	return dax_write_str(TRACEFS "/trace", "\n");
 }
 
 static void trace_stop(void)
 {
-	write_str(EVENT_DIR "/enable", "0");
+	dax_write_str(EVENT_DIR "/enable", "0");
 }
 
 struct fallbacks {
