@@ -22,24 +22,35 @@ VARIANT ?=
 ifeq ($(VARIANT),debug)
 KBUILD := $(BUILD)/kernel-debug
 KCONFIGS := kunit qemu/guest.config qemu/debug.config
-GUEST_TIMEOUT ?= 2400
+GUEST_TIMEOUT ?= 3600
 else
 KBUILD := $(BUILD)/kernel
 KCONFIGS := kunit qemu/guest.config
-GUEST_TIMEOUT ?= 900
+GUEST_TIMEOUT ?= 1800
 endif
 OUT := $(KBUILD)/out
 export RESULTS := $(OUT)/results.tsv
 export GUEST_TIMEOUT
+
+# ccache keyed independently of the checkout's path: a fresh clone elsewhere
+# (CI) hits the objects that another checkout compiled.
+export CCACHE_BASEDIR := $(BUILD)
+export CCACHE_NOHASHDIR := 1
+# The accelerator (KVM when a KVM guest really starts, TCG otherwise) is
+# probed once per run, see scripts/accel.sh.
+export ACCEL_CACHE := $(OUT)/accel
 
 KUNIT := cd $(TREE) && python3 tools/testing/kunit/kunit.py
 KUNIT_ARGS := --arch=x86_64 --build_dir=$(KBUILD) --jobs=$(JOBS) \
 	--make_options 'CC=ccache gcc' $(foreach c,$(KCONFIGS),--kunitconfig=$(CURDIR)/$(c))
 BZIMAGE := $(KBUILD)/arch/x86/boot/bzImage
 SELFTESTS := filesystems/dax
+# make selftests T=dio_stale_test, T=dio_poll or T=dio.xfs_nullblk: one test
+# program, fixture or fixture.variant (a prefix of "fixture.variant.test").
+export T
 
-.PHONY: all deps source tree export check check-harness kernel kunit selftests run test bench \
-	bench-nostale bench-badblocks bench-mapdirect test-debug mbox clean distclean
+.PHONY: all deps source tree export config check check-harness kernel kunit selftests shell \
+	run test bench bench-nostale bench-badblocks bench-mapdirect test-debug mbox clean distclean
 
 all: run
 
@@ -61,9 +72,16 @@ tree: source
 export:
 	@scripts/export.sh $(TREE) $(CURDIR) --stamp
 
+# The kernel configuration alone (kunit.py checks every config line).
+config: tree
+	@mkdir -p $(KBUILD)
+	@$(KUNIT) config $(KUNIT_ARGS) >$(KBUILD)/config.log 2>&1 || \
+		{ tail -n 40 $(KBUILD)/config.log; echo "error: kernel configuration failed"; exit 1; }
+
 # Series hygiene: export up to date, base files upstream, checkpatch
-# --strict, and every patch builds on its own.
-check: kernel
+# --strict, and every patch builds on its own (in series order, in the
+# kernel's build directory, so that the tip is built when it ends).
+check: config
 	@scripts/check-series.sh $(TREE) $(CURDIR) $(KBUILD)
 
 # The harness itself: bad input and dead or hung guests fail loudly.
@@ -83,6 +101,11 @@ kunit: kernel
 # kselftests built against build/linux's headers, run in the guest.
 selftests: kernel
 	@scripts/run-selftests.sh $(TREE) $(KBUILD) $(OUT) $(SELFTESTS)
+
+# The guest with every device, and a shell on its console instead of the
+# tests (the kselftests are in /kselftest; exit to power off).
+shell: kernel
+	@GUEST_SHELL=1 scripts/run-selftests.sh $(TREE) $(KBUILD) $(OUT) $(SELFTESTS)
 
 run: deps
 	@scripts/results.sh reset
@@ -118,5 +141,7 @@ mbox: tree
 clean:
 	rm -rf $(BUILD)/kernel $(BUILD)/kernel-debug $(BUILD)/mbox
 
+# Refuses while build/linux has commits that `make export` has not saved.
 distclean:
+	@scripts/apply-series.sh --check-saved $(TREE)
 	rm -rf $(BUILD)

@@ -12,7 +12,7 @@ set -eu
 out=$(realpath -m "$1")
 kst=$(realpath "$2")
 root=$out.d
-tools="ndctl daxctl mkfs.xfs xfs_io mkfs.ext4 e2fsck"
+tools="ndctl daxctl dmsetup mkfs.xfs xfs_io mkfs.ext4 e2fsck"
 
 rm -rf "$root"
 mkdir -p "$root/bin" "$root/etc" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/mnt"

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # apply-series.sh TREE
+# apply-series.sh --check-saved TREE
 #
 # Put branch "series" of TREE at v7.3.4 + the patches listed in ./series,
 # applied with git am as the role identity (commit IDs are then the same
@@ -11,12 +12,26 @@
 # Nothing is lost: a dirty tree is refused, and commits made in TREE since
 # the last `make tree` are refused until `make export` has saved them
 # (FORCE=1 discards them, keeping a backup ref, and always re-applies).
+# The series is applied on a temporary branch: "series" moves only once
+# every patch applied, so a patch that fails leaves the tree as it was.
+# --check-saved only checks that TREE has no unsaved commits (distclean).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
+check_only=
+[ "$1" = --check-saved ] && { check_only=1; shift; }
 tree=$1
 top=$(pwd)
 stamp=$tree/.git/series-applied
+
+if [ -n "$check_only" ]; then
+	head=$(git -C "$tree" rev-parse -q --verify refs/heads/series 2>/dev/null || true)
+	[ -n "$head" ] || exit 0
+	[ -f "$stamp" ] && [ "$head" = "$(cut -d' ' -f2 "$stamp")" ] && [ "${FORCE:-0}" != 1 ] &&
+		[ -z "$(git -C "$tree" status --porcelain --untracked-files=no)" ] && exit 0
+	[ "${FORCE:-0}" = 1 ] && exit 0
+	die "$tree has commits or changes that are not in patches/: run 'make export' to keep them, or FORCE=1 to discard them"
+fi
 
 fp=$(series_fingerprint .)
 head=$(git -C "$tree" rev-parse -q --verify refs/heads/series || true)
@@ -36,7 +51,7 @@ fi
 [ -n "$head" ] && git -C "$tree" update-ref "refs/backup/series-$(date +%Y%m%d-%H%M%S)" "$head"
 
 msg "applying the series to $BASE_TAG"
-git -C "$tree" checkout -q -f -B series "$BASE_TAG"
+git -C "$tree" checkout -q -f -B series.tmp "$BASE_TAG"
 role_env
 n=0
 for p in $(grep -v '^#' series); do
@@ -44,11 +59,20 @@ for p in $(grep -v '^#' series); do
 	if ! git -C "$tree" am -q --committer-date-is-author-date "$top/patches/$p" >"$tree/.git/am.log" 2>&1; then
 		files=$(sed -n 's/^error: patch failed: \([^:]*\):.*/\1/p; s/^error: \([^:]*\): does not exist in index/\1/p; s/^error: \([^:]*\): already exists in index/\1/p' "$tree/.git/am.log" | sort -u | tr '\n' ' ')
 		git -C "$tree" am --abort >/dev/null 2>&1 || true
+		# Back to the branch as it was; nothing half-applied stays.
+		if [ -n "$head" ]; then
+			git -C "$tree" checkout -q -f series
+		else
+			git -C "$tree" checkout -q -f --detach "$BASE_TAG"
+		fi
+		git -C "$tree" branch -q -D series.tmp
 		cat "$tree/.git/am.log" >&2
 		die "patches/$p does not apply to $BASE_TAG${files:+ + the patches before it: conflict in $files}"
 	fi
 	n=$((n + 1))
 done
+git -C "$tree" checkout -q -B series
+git -C "$tree" branch -q -D series.tmp
 
 # The cover letter's subject and text, between its headers and the
 # shortlog, become the branch description (see scripts/export.sh).

@@ -6,7 +6,9 @@
 # Bisectability: check out each commit of the series in turn and build
 # what it touches in the configured KBUILD: the .o of every C file, the
 # whole kernel when it touches a header, Kconfig, Makefile or Kbuild file,
-# and every kselftest directory it touches.  Records one result a patch.
+# and every kselftest directory it touches.  Records one result a patch;
+# exits non-zero when one failed.  In series order from the base, so that
+# the build directory ends at the tip of the series, ready for make kernel.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -65,3 +67,4 @@ for c in $(git -C "$tree" rev-list --reverse "$BASE_TAG..series"); do
 		record FAIL "builds on its own: $name $subj" "log: $log/build-$name.log"
 	fi
 done
+results_exit

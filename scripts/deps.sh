@@ -8,7 +8,7 @@ set -eu
 
 pkgs="build-essential bc bison flex libelf-dev libssl-dev python3 git ccache
 	cpio xz-utils kmod file jq rsync qemu-system-x86 busybox-static
-	ndctl daxctl xfsprogs e2fsprogs liburing-dev python3-ply python3-git"
+	ndctl daxctl xfsprogs e2fsprogs dmsetup liburing-dev python3-ply python3-git"
 
 missing=
 for p in $pkgs; do

@@ -46,6 +46,7 @@ if [ -n "${KSRC:-}" ]; then
 		msg "cloning $KSRC (shared objects) into $tree"
 		git clone -q --shared --no-checkout "$KSRC" "$tree"
 		git -C "$tree" checkout -q "$BASE_TAG"
+		echo "upstream-git $KSRC" >"$tree/.git/base-origin"
 		exit 0
 	fi
 	[ -f "$KSRC/Makefile" ] || die "KSRC=$KSRC is neither a git tree with tag $BASE_TAG nor a kernel source directory"
@@ -55,6 +56,7 @@ if [ -n "${KSRC:-}" ]; then
 	cp -a "$KSRC/." "$tmp/"
 	rm -rf "$tmp/.git"
 	import_dir "$tmp" "$KSRC"
+	echo "directory $KSRC" >"$tree/.git/base-origin"
 	exit 0
 fi
 
@@ -67,4 +69,5 @@ dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" ./usr/src/linux-source-7.3.tar
 tar -xf "$tmp/usr/src/linux-source-7.3.tar.xz" -C "$tmp"
 rm -f "$tmp/usr/src/linux-source-7.3.tar.xz"
 import_dir "$tmp/linux-source-7.3" "Debian $(basename "$deb" .deb)"
+echo "debian $(basename "$deb" .deb)" >"$tree/.git/base-origin"
 rm -rf "$tmp"

@@ -11,10 +11,43 @@ BASE_TAG=v7.3.4
 msg() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Record one harness result in $RESULTS (see scripts/results.sh).
+# Record one result in $RESULTS (see scripts/results.sh), and remember a
+# failure so that the script can exit non-zero (results_exit).
+#
+# A test listed in ./xfail (glob<TAB>issue<TAB>why) is a known failure that
+# an open issue fixes: its FAIL is recorded as XFAIL, and its PASS as a
+# FAIL ("remove it from xfail"), so that the list can only shrink by a fix.
+RECORDED_FAILS=0
+XFAIL_LIST=${XFAIL_LIST:-$(dirname "$0")/../xfail}
 record() {	# PASS|FAIL|SKIP name [reason]
+	_st=$1 _why=${3:-}
+	if [ "$_st" != SKIP ] && [ -f "$XFAIL_LIST" ]; then
+		_x=$(xfail_issue "$2")
+		if [ -n "$_x" ] && [ "$_st" = FAIL ]; then
+			_st=XFAIL _why="expected failure until $_x is fixed: $_why"
+		elif [ -n "$_x" ]; then
+			_st=FAIL _why="passes now: remove it from xfail ($_x)"
+		fi
+	fi
+	[ "$_st" = FAIL ] && RECORDED_FAILS=$((RECORDED_FAILS + 1))
+	[ "$_st" = FAIL ] && [ -z "${RESULTS:-}" ] && printf 'FAIL: %s: %s\n' "$2" "$_why" >&2
 	[ -n "${RESULTS:-}" ] || return 0
-	printf '%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$RESULTS"
+	printf '%s\t%s\t%s\n' "$_st" "$2" "$_why" >>"$RESULTS"
+}
+
+# The issue that ./xfail names for test NAME, if any (glob match).
+xfail_issue() {	# NAME
+	while IFS="$(printf '\t')" read -r _g _i _r; do
+		case $_g in '#'* | '') continue ;; esac
+		# shellcheck disable=SC2254
+		case $1 in $_g) echo "$_i"; return 0 ;; esac
+	done <"$XFAIL_LIST"
+}
+
+# End a script that records results: non-zero when it recorded a failure.
+results_exit() {
+	[ "$RECORDED_FAILS" -eq 0 ] || { msg "$RECORDED_FAILS failed (see above)"; exit 1; }
+	exit 0
 }
 
 role_env() {
@@ -51,4 +84,42 @@ bench_boot() {		# BZIMAGE INITRD GUESTDIR PREFIX
 		"$1" "$2" "$3" >/dev/null 2>&1 ||
 		die "guest run failed (log: $3/console.log)"
 	tr -d '\r' <"$3/console.log" | sed -n "s/^=== BENCH \(.*\) ===\$/$4\1/p"
+}
+
+# Record whether kernel log LOG is free of splats (PASS) or not (FAIL with
+# the first one; all of them in SPLATS).  An empty or missing log fails:
+# a log that was not captured is not clean.
+SPLAT_PATTERN='WARNING:|BUG:|Oops|Call Trace|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|Page cache invalidation failure|refcount_t:|list_(add|del) corruption|Machine check: .*panic|INFO: task .* blocked'
+check_kernel_log() {	# NAME LOG SPLATS
+	if [ ! -s "$2" ]; then
+		record FAIL "$1" "no kernel log captured ($2 is missing or empty)"
+	elif grep -E "$SPLAT_PATTERN" "$2" >"$3"; then
+		record FAIL "$1" "$(head -n1 "$3") (see $2)"
+	else
+		record PASS "$1"
+	fi
+}
+
+# The tests kselftest_harness binary PROG (DIR/NAME) lists with -l, as
+# "DIR/NAME: fixture.variant.test" lines in OUT (-l prints fixtures,
+# variants and tests in columns of 20 and 25).  A listing that fails is
+# recorded as a failure.
+list_tests() {	# DIR/NAME PROG OUT
+	# kselftest_harness exits with KSFT_SKIP (4) after listing.
+	_rc=0
+	"$2" -l >"$3.raw" 2>&1 || _rc=$?
+	if { [ "$_rc" -ne 0 ] && [ "$_rc" -ne 4 ]; } || ! grep -q '^# FIXTURE' "$3.raw"; then
+		record FAIL "selftests: $1: list its tests (-l)" "exit $_rc: $(tail -n1 "$3.raw")"
+		: >"$3"
+		return 1
+	fi
+	awk -v p="$1" '
+		function flush(i, j) { for (i in V) for (j in T) print p ": " F "." (V[i] == "" ? "" : V[i] ".") T[j] }
+		/^# FIXTURE/ { next }
+		/^-----/ { flush(); delete V; delete T; next }
+		{ f = substr($0, 1, 20); v = substr($0, 22, 25); t = substr($0, 48)
+		  gsub(/ /, "", f); gsub(/ /, "", v); gsub(/ /, "", t)
+		  if (f != "") { F = f; V[0] = v; nv = 1 } else if (v != "") V[nv++] = v
+		  if (t != "") T[nt++] = t }
+		END { flush() }' "$3.raw" | sort >"$3"
 }

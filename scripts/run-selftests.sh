@@ -5,12 +5,23 @@
 #
 # Build the kselftests TARGETs of TREE against its headers, pack them into
 # the guest's initramfs, boot the guest (qemu/run-guest.sh) and record one
-# result per test case from its KTAP output.  A skip is a failure: the
-# guest provides every device the tests ask for.  A test that the binary
-# lists but the run does not report is a failure.  So is a guest kernel
-# log with a warning, BUG, oops, lockdep or KASAN report.
+# result per test case from its KTAP output.
+#  - A skip is a failure: the guest provides every device the tests ask for.
+#  - A test that the binary lists but the run does not report is a failure,
+#    and so is a binary whose listing (-l) fails.
+#  - After a hang or a panic the KTAP so far is parsed, and the test that
+#    was running is named.
+#  - A guest kernel log that is empty, or has a warning, BUG, oops, lockdep
+#    or KASAN report, is a failure.
+#  - Programs in ISOLATED (machine checks can take a machine down) run in a
+#    guest of their own, so that they cannot take the others' results with
+#    them.
+# T=PROG, T=FIXTURE[.VARIANT[.TEST]] runs a subset; GUEST_SHELL=1 boots the
+# guest with a shell instead.  Exits non-zero when anything failed.
 set -eu
 . "$(dirname "$0")/lib.sh"
+
+ISOLATED="poison_test"
 
 tree=$1 kbuild=$2 out=$3; shift 3
 targets=$*
@@ -27,47 +38,83 @@ msg "building kselftests ($targets) against $tree headers"
 } >"$out/selftests-build.log" 2>&1 || {
 	tail -n 30 "$out/selftests-build.log" >&2
 	record FAIL "selftests: build" "log: $out/selftests-build.log"
-	exit 1
+	results_exit
 }
 
-# The tests each binary says it has (kselftest_harness -l prints fixtures,
-# variants and tests in columns of 20 and 25): "<dir>/<prog>: f.v.t".
+if [ "${GUEST_SHELL:-0}" = 1 ]; then
+	"$top/qemu/mkinitramfs.sh" "$out/initramfs.cpio" "$kst"
+	exec env GUEST_APPEND="harness.run=shell ${GUEST_APPEND:-}" \
+		"$top/qemu/run-guest.sh" "$kbuild/arch/x86/boot/bzImage" "$out/initramfs.cpio" "$out/shell"
+fi
+
+# The tests each binary says it has, "<dir>/<prog>: f.v.t" (list_tests);
+# with T=, only the program T or the tests that start with T.
 : >"$out/selftests-expected"
+: >"$out/selftests-progs"
 for t in $targets; do
 	progs=$(sed -n "s|^$t:||p" "$kst/kselftest-list.txt")
 	[ -n "$progs" ] || record FAIL "selftests: $t" "no test program was built"
 	for b in $progs; do
-		"$kst/$t/$b" -l 2>&1 | awk -v p="$t/$b" '
-			function flush(i, j) { for (i in V) for (j in T) print p ": " F "." (V[i] == "" ? "" : V[i] ".") T[j] }
-			/^# FIXTURE/ { next }
-			/^-----/ { flush(); delete V; delete T; next }
-			{ f = substr($0, 1, 20); v = substr($0, 22, 25); t = substr($0, 48)
-			  gsub(/ /, "", f); gsub(/ /, "", v); gsub(/ /, "", t)
-			  if (f != "") { F = f; V[0] = v; nv = 1 } else if (v != "") V[nv++] = v
-			  if (t != "") T[nt++] = t }
-			END { flush() }' | sort >>"$out/selftests-expected" || true
+		list_tests "$t/$b" "$kst/$t/$b" "$out/list-$b.tsv" || continue
+		if [ -z "${T:-}" ] || [ "$b" = "$T" ]; then
+			cat "$out/list-$b.tsv" >>"$out/selftests-expected"
+			echo "$t $b" >>"$out/selftests-progs"
+		else
+			# Tests of this program whose "fixture.variant.test" starts with T.
+			sel=$(sed -n "s|^$t/$b: \\($T.*\\)|\\1|p" "$out/list-$b.tsv")
+			[ -n "$sel" ] || continue
+			grep -F ": $T" "$out/list-$b.tsv" >>"$out/selftests-expected"
+			echo "$t $b $(echo "$sel" | sed 's/^/-r /' | tr '\n' ' ')" >>"$out/selftests-progs"
+		fi
 	done
 done
+[ -s "$out/selftests-progs" ] || { record FAIL "selftests: selection" "no test matches T=${T:-}"; results_exit; }
 
-"$top/qemu/mkinitramfs.sh" "$out/initramfs.cpio" "$kst"
-if ! "$top/qemu/run-guest.sh" "$kbuild/arch/x86/boot/bzImage" "$out/initramfs.cpio" "$out/guest"; then
-	record FAIL "selftests: guest run" "see $out/guest/console.log"
-	exit 1
-fi
+# One guest for the programs not in ISOLATED, one for each of those.
+boots=
+for b in $(cut -d' ' -f2 "$out/selftests-progs"); do
+	case " $ISOLATED " in *" $b "*) boots="$boots $b" ;; esac
+done
+: >"$out/selftests.tsv"
+for boot in main $boots; do
+	if [ "$boot" = main ]; then
+		sel=$(awk -v iso=" $ISOLATED " 'index(iso, " " $2 " ") == 0' "$out/selftests-progs")
+		suffix=
+	else
+		sel=$(awk -v b="$boot" '$2 == b' "$out/selftests-progs")
+		suffix=" ($boot guest)"
+	fi
+	[ -n "$sel" ] || continue
+	echo "$sel" >"$kst/harness-select"
+	guest=$out/guest${suffix:+-$boot}
+	"$top/qemu/mkinitramfs.sh" "$out/initramfs.cpio" "$kst"
+	if ! "$top/qemu/run-guest.sh" "$kbuild/arch/x86/boot/bzImage" "$out/initramfs.cpio" "$guest"; then
+		# The test that was running: the last one started but not reported.
+		hung=$(awk '/^# #  RUN  / { r = $4 } /^# (not )?ok [0-9]+ / { r = "" } END { print r }' \
+			"$guest/ktap.log" 2>/dev/null)
+		record FAIL "selftests: guest run$suffix" \
+			"$(cat "$guest/error" 2>/dev/null)${hung:+; it was running $hung}"
+	fi
 
-# KTAP from run_kselftest.sh: "# selftests: DIR: PROG" opens a program,
-# "# ok N name [# SKIP reason]" are its test cases.
-awk '
-	/^# selftests: / { prog = $3 $4; sub(/:$/, "", prog); sub(/:/, "/", prog); next }
-	/^# (not )?ok [0-9]+ / {
-		line = $0; sub(/^# /, "", line)
-		ok = (line !~ /^not /); sub(/^(not )?ok [0-9]+ /, "", line)
-		reason = ""; if (match(line, / # (SKIP|skip).*/)) {
-			reason = substr(line, RSTART + 3); line = substr(line, 1, RSTART - 1); ok = 2 }
-		print (ok == 1 ? "PASS" : ok == 2 ? "SKIP" : "FAIL") "\t" prog ": " line "\t" reason
-		next }
-	/^(not )?ok [0-9]+ selftests: / && /^not ok/ { print "FAIL\t" $0 "\t(whole program)" }
-' "$out/guest/ktap.log" >"$out/selftests.tsv"
+	# KTAP: "# selftests: DIR: PROG" opens a program, "# ok N name
+	# [# SKIP reason]" are its test cases.
+	awk '
+		/^# selftests: / { prog = $3 $4; sub(/:$/, "", prog); sub(/:/, "/", prog); next }
+		/^# (not )?ok [0-9]+ / {
+			line = $0; sub(/^# /, "", line)
+			ok = (line !~ /^not /); sub(/^(not )?ok [0-9]+ /, "", line)
+			reason = ""; if (match(line, / # (SKIP|skip).*/)) {
+				reason = substr(line, RSTART + 3); line = substr(line, 1, RSTART - 1); ok = 2 }
+			print (ok == 1 ? "PASS" : ok == 2 ? "SKIP" : "FAIL") "\t" prog ": " line "\t" reason
+			if (!ok) failed[prog] = 1
+			next }
+		# A program that failed without a failed test of its own.
+		/^not ok [0-9]+ selftests: / {
+			p = $5 $6; sub(/:$/, "", p); sub(/:/, "/", p)
+			if (!failed[p]) print "FAIL\t" p ": the program\t" $0 }
+	' "$guest/ktap.log" 2>/dev/null >>"$out/selftests.tsv" || true
+	check_kernel_log "guest dmesg free of warnings$suffix" "$guest/dmesg.log" "$out/dmesg-splats-$boot.log"
+done
 
 while IFS="$(printf '\t')" read -r status name reason; do
 	case $status in
@@ -80,11 +127,4 @@ while read -r t; do
 	grep -qF "	$t	" "$out/selftests.tsv" ||
 		record FAIL "selftests: $t" "listed by the binary but did not report (log: $out/guest/console.log)"
 done <"$out/selftests-expected"
-
-# The guest's kernel log: any splat fails the run.
-pat='WARNING:|BUG:|Oops|Call Trace|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|Page cache invalidation failure|refcount_t:|list_(add|del) corruption'
-if grep -E "$pat" "$out/guest/dmesg.log" >"$out/dmesg-splats.log"; then
-	record FAIL "guest dmesg free of warnings" "$(head -n1 "$out/dmesg-splats.log") (see $out/guest/dmesg.log)"
-else
-	record PASS "guest dmesg free of warnings"
-fi
+results_exit

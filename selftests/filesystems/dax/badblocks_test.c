@@ -36,10 +36,21 @@
  * files go behind a PAD_LEN file, away from the metadata that mkfs writes,
  * so that a leftover cannot make a later mkfs fail.
  *
+ * The dm variants run on dm-linear over legacy pmem: DAX_TEST_PMEM_DM names
+ * the dm device (e.g. /dev/dm-0), DAX_TEST_PMEM_DM_UNDER the pmem below it
+ * and DAX_TEST_PMEM_DM_OFFSET the sector of that pmem where the dm device
+ * starts.  dm has no badblocks list: sector S of the dm device is listed,
+ * injected and scrubbed as sector S + offset of the pmem below, and only
+ * that part of its list is looked at or written.  A dm device must behave
+ * as the pmem below it, so the dm variants expect what legacy pmem does,
+ * clear unit 512 included.
+ *
  * A kernel without the feature has no STATX_DAX_CLEAR: every test skips,
  * unless DAX_TEST_FORCE is set in the environment, which runs the tests
- * anyway to show what such a kernel gets wrong.
- * See dax_util.h for the devices the tests need.
+ * anyway to show what such a kernel gets wrong.  On dm, where a missing
+ * STATX_DAX_CLEAR is one of the failures the dm variants show, the feature
+ * is looked for in /proc/kallsyms instead (generic_fill_statx_dax_clear).
+ * See dax_util.h for the other devices the tests need.
  */
 #define _GNU_SOURCE
 #include <assert.h>
@@ -83,8 +94,6 @@
 #define BAD_OFF		(PAGE_OFF + BAD_SECT * SECTOR_SIZE)
 #define PAD_LEN		(64 << 20)
 #define TRIES		64	/* places tried for the file */
-#define SCRUB_RUNS	64
-#define SCRUB_CHUNK	(64 * 1024)
 #define LEGACY_UNIT	512
 
 /*
@@ -122,97 +131,56 @@ static int bb_statx(int fd, unsigned int mask, struct bb_statx *stx)
 	return syscall(__NR_statx, fd, "", AT_EMPTY_PATH, mask, stx);
 }
 
-/* Byte @pos of version @gen of the file's data: every sector differs. */
-static unsigned char pat(off_t pos, int gen)
+/*
+ * Where the bad sectors of the device under test are listed: sector S of
+ * that device is sector S + @off of @dev, whose badblocks list holds it,
+ * and only [@off, @off + @sectors) of that list is the device's.  For a
+ * pmem device, @dev is the device itself and @off is 0; for dm-linear over
+ * pmem, @dev is the pmem below (dm has no list of its own).
+ */
+struct bb_list {
+	const char *dev;
+	long long off;
+	long long sectors;	/* the size of the device under test */
+};
+
+/* Mark @count sectors of the device under test bad from @sector. */
+static int bb_inject(const struct bb_list *l, long long sector, int count)
 {
-	return pos * 7 + pos / SECTOR_SIZE * 29 + gen * 101 + 1;
+	return dax_inject(l->dev, l->off + sector, count);
 }
 
-static void fill(unsigned char *buf, off_t pos, size_t len, int gen)
+/* Bad sectors of the device under test in [@sector, @sector + @count). */
+static int bb_bad_in(const struct bb_list *l, long long sector, int count)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = pat(pos + i, gen);
+	return dax_bad_in(l->dev, l->off + sector, count);
 }
 
-/* Does [@pos, @pos + @len) of @fd read back as @data[@pos...]? */
-static bool reads_back(int fd, const unsigned char *data, off_t pos,
-		       size_t len)
+/* All bad sectors of the device under test, or -1. */
+static int bb_bad_total(const struct bb_list *l)
 {
-	unsigned char buf[FILE_LEN];
-
-	if (len > sizeof(buf) || pread(fd, buf, len, pos) != (ssize_t)len)
-		return false;
-	return !memcmp(buf, data + pos, len);
+	return dax_bad_in(l->dev, l->off,
+			  l->sectors < 1 << 30 ? l->sectors : 1 << 30);
 }
 
-/* Is no sector of the first NPAGES pages of @fd listed bad on @dev? */
-static bool file_clean(const char *dev, int fd)
+/* Clear what the list holds of the device under test (see dax_scrub()). */
+static int bb_scrub(const struct bb_list *l)
+{
+	return dax_scrub(l->dev, l->off, l->off + l->sectors);
+}
+
+/* Is no sector of the first NPAGES pages of @fd listed bad in @l? */
+static bool file_clean(const struct bb_list *l, int fd)
 {
 	long long phys;
 	int i;
 
 	for (i = 0; i < NPAGES; i++) {
 		phys = dax_physical(fd, i * PAGE);
-		if (phys < 0 || dax_bad_in(dev, phys / SECTOR_SIZE, SPP))
+		if (phys < 0 || bb_bad_in(l, phys / SECTOR_SIZE, SPP))
 			return false;
 	}
 	return true;
-}
-
-/*
- * Rewrite every bad sector listed for @dev with zeroes through the block
- * device, which clears it on legacy pmem (the driver has nothing to clear
- * but the list, see nvdimm_clear_poison()).  O_DIRECT, since the page
- * cache of the block device would read the bad sectors first.  The device
- * must not be mounted.  0 once the list is empty, -1 otherwise.
- */
-static int bb_scrub(const char *dev)
-{
-	long long start[SCRUB_RUNS];
-	int count[SCRUB_RUNS];
-	int fd, i, n, nr, pass, ret = -1;
-	char path[128];
-	void *zero;
-	FILE *f;
-
-	if (posix_memalign(&zero, PAGE, SCRUB_CHUNK))
-		return -1;
-	memset(zero, 0, SCRUB_CHUNK);
-	fd = open(dev, O_WRONLY | O_DIRECT);
-	if (fd < 0)
-		goto out_free;
-	dax_badblocks_path(dev, path, sizeof(path));
-	for (pass = 0; pass < 8; pass++) {
-		f = fopen(path, "r");
-		if (!f)
-			break;
-		for (nr = 0; nr < SCRUB_RUNS; nr++)
-			if (fscanf(f, "%lld %d", &start[nr], &count[nr]) != 2)
-				break;
-		fclose(f);
-		if (!nr) {
-			ret = 0;
-			break;
-		}
-		for (i = 0; i < nr; i++) {
-			while (count[i] > 0) {
-				n = count[i] < SCRUB_CHUNK / SECTOR_SIZE ?
-				    count[i] : SCRUB_CHUNK / SECTOR_SIZE;
-				if (pwrite(fd, zero, n * SECTOR_SIZE,
-					   start[i] * SECTOR_SIZE) !=
-				    n * SECTOR_SIZE)
-					break;
-				start[i] += n;
-				count[i] -= n;
-			}
-		}
-	}
-	close(fd);
-out_free:
-	free(zero);
-	return ret;
 }
 
 /*
@@ -296,41 +264,9 @@ out:
 	return ret;
 }
 
-static sigjmp_buf sigbus_jmp;
-
-static void on_sigbus(int sig __always_unused)
-{
-	siglongjmp(sigbus_jmp, 1);
-}
-
-/*
- * Copy the page at @pos of @fd through a new shared mapping into @buf: 0,
- * 1 if that raised SIGBUS, -1 if the file could not be mapped.
- */
-static int map_read(int fd, off_t pos, unsigned char *buf)
-{
-	struct sigaction sa, old;
-	unsigned char *p;
-
-	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, pos);
-	if (p == MAP_FAILED)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigbus;
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(sigbus_jmp, 1)) {
-		sigaction(SIGBUS, &old, NULL);
-		munmap(p, PAGE);
-		return 1;
-	}
-	memcpy(buf, p, PAGE);
-	sigaction(SIGBUS, &old, NULL);
-	munmap(p, PAGE);
-	return 0;
-}
-
 FIXTURE(bb) {
 	struct dax_mnt m;
+	struct bb_list bl;	/* where the bad sectors of m.dev are listed */
 	unsigned int unit;	/* stx_dax_clear_unit of a file */
 	char path[128];		/* the test file */
 	int fd;
@@ -344,6 +280,13 @@ FIXTURE_VARIANT(bb) {
 	const char *fs;
 	const char *env;	/* names the device, see dax_util.h */
 	bool clears;		/* writes can clear media errors */
+	/*
+	 * For dm-linear over pmem: name the pmem below, whose list holds the
+	 * bad sectors, and the sector of it where the dm device starts.
+	 * NULL: the device has its own list.
+	 */
+	const char *under_env;
+	const char *off_env;
 };
 
 FIXTURE_VARIANT_ADD(bb, xfs_legacy) {
@@ -361,6 +304,102 @@ FIXTURE_VARIANT_ADD(bb, xfs_nvdimm) {
 FIXTURE_VARIANT_ADD(bb, ext4_nvdimm) {
 	.fs = "ext4", .env = "DAX_TEST_PMEM_NVDIMM", .clears = false,
 };
+
+/* dm-linear over legacy pmem: what the pmem below does, see the top. */
+FIXTURE_VARIANT_ADD(bb, xfs_dm) {
+	.fs = "xfs", .env = "DAX_TEST_PMEM_DM", .clears = true,
+	.under_env = "DAX_TEST_PMEM_DM_UNDER",
+	.off_env = "DAX_TEST_PMEM_DM_OFFSET",
+};
+
+FIXTURE_VARIANT_ADD(bb, ext4_dm) {
+	.fs = "ext4", .env = "DAX_TEST_PMEM_DM", .clears = true,
+	.under_env = "DAX_TEST_PMEM_DM_UNDER",
+	.off_env = "DAX_TEST_PMEM_DM_OFFSET",
+};
+
+/* Size of the block device @dev in sectors, or -1 with errno. */
+static long long dev_sectors(const char *dev)
+{
+	unsigned long long bytes;
+	int fd, ret;
+
+	fd = open(dev, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, BLKGETSIZE64, &bytes);
+	close(fd);
+	return ret ? -1 : (long long)(bytes / SECTOR_SIZE);
+}
+
+/*
+ * Where the bad sectors of @dev are listed: on @dev itself if @under_env is
+ * NULL, else on the pmem below the dm device @dev that @under_env names,
+ * from the sector that @off_env gives.  0; 1 if the environment does not
+ * name them; -1, said why, if they cannot be there.
+ */
+static int bb_list_init(struct __test_metadata *_metadata, struct bb_list *l,
+			const char *dev, const char *under_env,
+			const char *off_env)
+{
+	const char *off = NULL;
+	long long size;
+	char *end;
+
+	l->dev = dev;
+	l->off = 0;
+	if (under_env) {
+		l->dev = getenv(under_env);
+		off = getenv(off_env);
+		if (!l->dev || !*l->dev || !off || !*off)
+			return 1;
+		errno = 0;
+		l->off = strtoll(off, &end, 0);
+		if (errno || *end || l->off < 0) {
+			TH_LOG("%s=%s: not a sector", off_env, off);
+			return -1;
+		}
+	}
+	l->sectors = dev_sectors(dev);
+	if (l->sectors < 0) {
+		TH_LOG("size of %s: %s", dev, strerror(errno));
+		return -1;
+	}
+	if (!under_env)
+		return 0;
+	size = dev_sectors(l->dev);
+	if (size < 0) {
+		TH_LOG("size of %s: %s", l->dev, strerror(errno));
+		return -1;
+	}
+	if (l->off + l->sectors > size) {
+		TH_LOG("%s, %lld sectors, does not fit in %s from sector %lld",
+		       dev, l->sectors, l->dev, l->off);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Does the running kernel have sector-granular DAX error clearing, though
+ * a file on the device under test does not report STATX_DAX_CLEAR?  For
+ * dm, whose targets do not pass the clear unit on.
+ */
+static bool kernel_clears_sectors(void)
+{
+	char line[256], name[128];
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/proc/kallsyms", "r");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %*s %127s", name) == 1 &&
+			!strcmp(name, "generic_fill_statx_dax_clear");
+	fclose(f);
+	return found;
+}
 
 /*
  * Is the feature there?  0 and the clear unit in self->unit; 1 if the
@@ -397,16 +436,31 @@ FIXTURE_SETUP(bb)
 	int ret;
 
 	self->fd = -1;
-	/* Leftovers of an earlier program would skew the counts. */
-	if (variant->clears && dev && *dev && bb_scrub(dev))
-		TH_LOG("%s: could not clear the listed bad sectors", dev);
+	if (dev && *dev) {
+		ret = bb_list_init(_metadata, &self->bl, dev,
+				   variant->under_env, variant->off_env);
+		if (ret > 0)
+			SKIP(return,
+			     "%s or %s is not set: no list for the bad sectors of %s",
+			     variant->under_env, variant->off_env, dev);
+		ASSERT_EQ(0, ret);
+		/* Leftovers of an earlier program would skew the counts. */
+		if (variant->clears && bb_scrub(&self->bl))
+			TH_LOG("%s: could not clear the listed bad sectors",
+			       self->bl.dev);
+	}
 	dax_mnt_setup(_metadata, &self->m, variant->fs, variant->env,
 		      "dax=always");
 	if (!self->m.mounted)
 		return;
 	/* Without a teardown after setup, unmount before leaving. */
 	ret = bb_probe(self);
-	if (ret > 0 && getenv("DAX_TEST_FORCE")) {
+	if (ret > 0 && variant->under_env && kernel_clears_sectors()) {
+		/* The dm contract is the pmem's: test it, see the top. */
+		TH_LOG("%s reports no STATX_DAX_CLEAR: testing anyway",
+		       self->m.dev);
+		self->unit = 0;
+	} else if (ret > 0 && getenv("DAX_TEST_FORCE")) {
 		/* Show what a kernel without the feature gets wrong. */
 		TH_LOG("statx has no STATX_DAX_CLEAR: testing anyway");
 		self->unit = variant->clears ? SECTOR_SIZE : 0;
@@ -429,19 +483,19 @@ FIXTURE_SETUP(bb)
 
 FIXTURE_TEARDOWN(bb)
 {
-	const char *dev = self->m.dev;
+	const char *dev = self->bl.dev;
 
 	if (self->fd >= 0)
 		close(self->fd);
 	dax_mnt_teardown(_metadata, &self->m);
 	/*
-	 * Legacy pmem: clear what the test left behind, so that the next
-	 * tests (and dax_test) start with an empty list.  The NVDIMM cannot
-	 * clear: the bad sector stays listed until the namespace is probed
-	 * again, and the next test works around it.
+	 * Legacy pmem, and dm over it: clear what the test left behind, so
+	 * that the next tests (and dax_test) start with an empty list.  The
+	 * NVDIMM cannot clear: the bad sector stays listed until the
+	 * namespace is probed again, and the next test works around it.
 	 */
 	if (variant->clears && dev) {
-		EXPECT_EQ(0, bb_scrub(dev)) {
+		EXPECT_EQ(0, bb_scrub(&self->bl)) {
 			TH_LOG("%s: bad sectors left in the list", dev);
 		}
 	}
@@ -454,7 +508,7 @@ FIXTURE_TEARDOWN(bb)
 static void bb_prepare(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(bb) *self)
 {
-	const char *dev = self->m.dev;
+	const struct bb_list *bl = &self->bl;
 	long long phys;
 	char path[160];
 	int fd, i;
@@ -476,32 +530,33 @@ static void bb_prepare(struct __test_metadata *_metadata,
 		fd = open(self->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, fallocate(fd, 0, 0, FILE_LEN));
-		if (file_clean(dev, fd))
+		if (file_clean(bl, fd))
 			break;
 		close(fd);
 	}
 	ASSERT_LT(i, TRIES) {
-		TH_LOG("%s: no room without listed bad sectors", dev);
+		TH_LOG("%s: no room without listed bad sectors",
+		       self->m.dev);
 	}
 	self->fd = fd;
 	if (i)
 		TH_LOG("file placed behind %d with leftover bad sectors", i);
 
-	fill(self->data, 0, FILE_LEN, 0);
+	dax_fill(self->data, 0, FILE_LEN, 0);
 	ASSERT_EQ(FILE_LEN, pwrite(fd, self->data, FILE_LEN, 0));
 	ASSERT_EQ(0, fsync(fd));
-	ASSERT_TRUE(file_clean(dev, fd));
+	ASSERT_TRUE(file_clean(bl, fd));
 	phys = dax_physical(fd, PAGE_OFF);
 	ASSERT_LE(0, phys);
 	ASSERT_EQ(0, phys % PAGE);
 
 	self->page = phys / SECTOR_SIZE;
 	self->bad = self->page + BAD_SECT;
-	self->total = dax_bad_total(dev);
+	self->total = bb_bad_total(bl);
 	ASSERT_LE(0, self->total);
-	ASSERT_EQ(0, dax_inject(dev, self->bad, 1));
-	ASSERT_EQ(1, dax_bad_in(dev, self->bad, 1));
-	ASSERT_EQ(self->total + 1, dax_bad_total(dev));
+	ASSERT_EQ(0, bb_inject(bl, self->bad, 1));
+	ASSERT_EQ(1, bb_bad_in(bl, self->bad, 1));
+	ASSERT_EQ(self->total + 1, bb_bad_total(bl));
 }
 
 /*
@@ -511,18 +566,18 @@ static void bb_prepare(struct __test_metadata *_metadata,
 static void expect_unchanged(struct __test_metadata *_metadata,
 			     FIXTURE_DATA(bb) *self)
 {
-	const char *dev = self->m.dev;
+	const struct bb_list *bl = &self->bl;
 	char buf[SECTOR_SIZE];
 
-	EXPECT_EQ(self->total + 1, dax_bad_total(dev));
-	EXPECT_EQ(1, dax_bad_in(dev, self->page, SPP));
-	EXPECT_EQ(1, dax_bad_in(dev, self->bad, 1));
+	EXPECT_EQ(self->total + 1, bb_bad_total(bl));
+	EXPECT_EQ(1, bb_bad_in(bl, self->page, SPP));
+	EXPECT_EQ(1, bb_bad_in(bl, self->bad, 1));
 	errno = 0;
 	EXPECT_EQ(-1, pread(self->fd, buf, SECTOR_SIZE, BAD_OFF));
 	EXPECT_EQ(EIO, errno);
-	EXPECT_TRUE(reads_back(self->fd, self->data, 0, BAD_OFF));
-	EXPECT_TRUE(reads_back(self->fd, self->data, BAD_OFF + SECTOR_SIZE,
-			       FILE_LEN - BAD_OFF - SECTOR_SIZE));
+	EXPECT_TRUE(dax_reads_back(self->fd, self->data, 0, BAD_OFF));
+	EXPECT_TRUE(dax_reads_back(self->fd, self->data, BAD_OFF + SECTOR_SIZE,
+				   FILE_LEN - BAD_OFF - SECTOR_SIZE));
 }
 
 /*
@@ -532,11 +587,11 @@ static void expect_unchanged(struct __test_metadata *_metadata,
 static void expect_cleared(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(bb) *self)
 {
-	const char *dev = self->m.dev;
+	const struct bb_list *bl = &self->bl;
 
-	EXPECT_EQ(self->total, dax_bad_total(dev));
-	EXPECT_EQ(0, dax_bad_in(dev, self->page, SPP));
-	EXPECT_TRUE(reads_back(self->fd, self->data, 0, FILE_LEN));
+	EXPECT_EQ(self->total, bb_bad_total(bl));
+	EXPECT_EQ(0, bb_bad_in(bl, self->page, SPP));
+	EXPECT_TRUE(dax_reads_back(self->fd, self->data, 0, FILE_LEN));
 }
 
 /*
@@ -582,7 +637,7 @@ static void clear_sector(struct __test_metadata *_metadata,
 
 	bb_prepare(_metadata, self);
 	ASSERT_EQ(0, posix_memalign((void **)&buf, PAGE, SECTOR_SIZE));
-	fill(buf, BAD_OFF, SECTOR_SIZE, 1);
+	dax_fill(buf, BAD_OFF, SECTOR_SIZE, 1);
 	errno = 0;
 	switch (how) {
 	case BY_PWRITE:
@@ -624,6 +679,7 @@ static void clear_sector(struct __test_metadata *_metadata,
 	free(buf);
 }
 
+/* The clear unit of a file: on dm, that of the pmem below. */
 TEST_F_TIMEOUT(bb, statx_clear_unit, 120)
 {
 	unsigned int want = variant->clears ? LEGACY_UNIT : 0;
@@ -747,7 +803,7 @@ TEST_F_TIMEOUT(bb, write_good_sectors, 120)
 
 	bb_prepare(_metadata, self);
 	for (i = 0; i < ARRAY_SIZE(w); i++) {
-		fill(buf, w[i].pos, w[i].len, 2 + i);
+		dax_fill(buf, w[i].pos, w[i].len, 2 + i);
 		ret = pwrite(self->fd, buf, w[i].len, w[i].pos);
 		EXPECT_EQ((ssize_t)w[i].len, ret) {
 			TH_LOG("write %u: %s", i, strerror(errno));
@@ -786,7 +842,7 @@ TEST_F_TIMEOUT(bb, clear_page, 120)
 	ssize_t ret;
 
 	bb_prepare(_metadata, self);
-	fill(buf, PAGE_OFF, PAGE, 1);
+	dax_fill(buf, PAGE_OFF, PAGE, 1);
 	errno = 0;
 	ret = pwrite(self->fd, buf, PAGE, PAGE_OFF);
 	expect_write(_metadata, self, variant, ret, errno, buf, PAGE_OFF,
@@ -808,7 +864,7 @@ TEST_F_TIMEOUT(bb, partial_cover_eio, 120)
 
 	bb_prepare(_metadata, self);
 	for (i = 0; i < ARRAY_SIZE(w); i++) {
-		fill(buf, w[i].pos, w[i].len, 2 + i);
+		dax_fill(buf, w[i].pos, w[i].len, 2 + i);
 		errno = 0;
 		EXPECT_EQ(-1, pwrite(self->fd, buf, w[i].len, w[i].pos)) {
 			TH_LOG("write %u of %zu at %lld went through", i,
@@ -830,7 +886,7 @@ TEST_F_TIMEOUT(bb, clear_unaligned, 120)
 	ssize_t ret;
 
 	bb_prepare(_metadata, self);
-	fill(buf, pos, len, 1);
+	dax_fill(buf, pos, len, 1);
 	errno = 0;
 	ret = pwrite(self->fd, buf, len, pos);
 	expect_write(_metadata, self, variant, ret, errno, buf, pos, len);
@@ -843,21 +899,21 @@ TEST_F_TIMEOUT(bb, mmap_sigbus, 120)
 	ssize_t ret;
 
 	bb_prepare(_metadata, self);
-	EXPECT_EQ(1, map_read(self->fd, PAGE_OFF, page));
+	EXPECT_EQ(1, dax_map_read(self->fd, PAGE_OFF, page));
 	/* its neighbours map fine */
-	EXPECT_EQ(0, map_read(self->fd, 0, page));
+	EXPECT_EQ(0, dax_map_read(self->fd, 0, page));
 	EXPECT_EQ(0, memcmp(page, self->data, PAGE));
 
-	fill(buf, BAD_OFF, SECTOR_SIZE, 1);
+	dax_fill(buf, BAD_OFF, SECTOR_SIZE, 1);
 	errno = 0;
 	ret = pwrite(self->fd, buf, SECTOR_SIZE, BAD_OFF);
 	expect_write(_metadata, self, variant, ret, errno, buf, BAD_OFF,
 		     SECTOR_SIZE);
 	if (variant->clears) {
-		EXPECT_EQ(0, map_read(self->fd, PAGE_OFF, page));
+		EXPECT_EQ(0, dax_map_read(self->fd, PAGE_OFF, page));
 		EXPECT_EQ(0, memcmp(page, self->data + PAGE_OFF, PAGE));
 	} else {
-		EXPECT_EQ(1, map_read(self->fd, PAGE_OFF, page));
+		EXPECT_EQ(1, dax_map_read(self->fd, PAGE_OFF, page));
 	}
 }
 
@@ -872,7 +928,7 @@ static void clear_by_fallocate(struct __test_metadata *_metadata,
 			       FIXTURE_DATA(bb) *self,
 			       const FIXTURE_VARIANT(bb) *variant, int mode)
 {
-	const char *dev = self->m.dev;
+	const struct bb_list *bl = &self->bl;
 	unsigned char buf[PAGE];
 
 	bb_prepare(_metadata, self);
@@ -880,22 +936,22 @@ static void clear_by_fallocate(struct __test_metadata *_metadata,
 		TH_LOG("fallocate(%#x): %s", mode, strerror(errno));
 	}
 	memset(self->data + PAGE_OFF, 0, PAGE);
-	EXPECT_TRUE(reads_back(self->fd, self->data, 0, FILE_LEN));
+	EXPECT_TRUE(dax_reads_back(self->fd, self->data, 0, FILE_LEN));
 	if (!variant->clears) {
-		EXPECT_EQ(1, dax_bad_in(dev, self->bad, 1));
-		EXPECT_EQ(self->total + 1, dax_bad_total(dev));
+		EXPECT_EQ(1, bb_bad_in(bl, self->bad, 1));
+		EXPECT_EQ(self->total + 1, bb_bad_total(bl));
 		return;
 	}
-	EXPECT_EQ(0, dax_bad_in(dev, self->bad, 1));
-	EXPECT_EQ(self->total, dax_bad_total(dev));
+	EXPECT_EQ(0, bb_bad_in(bl, self->bad, 1));
+	EXPECT_EQ(self->total, bb_bad_total(bl));
 
-	fill(buf, PAGE_OFF, PAGE, 1);
+	dax_fill(buf, PAGE_OFF, PAGE, 1);
 	ASSERT_EQ(PAGE, pwrite(self->fd, buf, PAGE, PAGE_OFF));
 	ASSERT_EQ(0, fsync(self->fd));
 	memcpy(self->data + PAGE_OFF, buf, PAGE);
-	EXPECT_TRUE(reads_back(self->fd, self->data, 0, FILE_LEN));
-	EXPECT_EQ(0, dax_bad_in(dev, self->bad, 1));
-	EXPECT_EQ(self->total, dax_bad_total(dev));
+	EXPECT_TRUE(dax_reads_back(self->fd, self->data, 0, FILE_LEN));
+	EXPECT_EQ(0, bb_bad_in(bl, self->bad, 1));
+	EXPECT_EQ(self->total, bb_bad_total(bl));
 }
 
 TEST_F_TIMEOUT(bb, punch_hole, 120)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the DAX selftests: format and mount a pmem device with
- * DAX, find where a file's data lives on the device, and inject or list
- * bad sectors through /sys/block/pmemN/badblocks.
+ * DAX, find where a file's data lives on the device, inject, list and
+ * scrub bad sectors through /sys/block/pmemN/badblocks, fill and check test
+ * data, read a page through a mapping that may raise SIGBUS, and count
+ * lines of the kernel log.
  *
  * The tests format block devices, so they only run on devices named
  * explicitly (opt-in):
@@ -11,10 +13,21 @@
  *                         memmap=512M!1G on the kernel command line
  *   DAX_TEST_PMEM_NVDIMM  an fsdax namespace on an NVDIMM, e.g. /dev/pmem1,
  *                         from "ndctl create-namespace -m fsdax"
+ *   DAX_TEST_PMEM_VIRTIO  a virtio-pmem device (DAX without MAP_SYNC)
+ *   DAX_TEST_PMEM_DM      a DAX-capable dm-linear device over legacy pmem
+ *                         DAX_TEST_PMEM_DM_UNDER, starting
+ *                         DAX_TEST_PMEM_DM_OFFSET sectors into it
+ *   DAX_TEST_BLK_ASYNC    a disk that completes I/O later, from another
+ *                         context, with a poll queue: null_blk with
+ *                         queue_mode=2 memory_backed=1 irqmode=2
+ *                         completion_nsec=200000 poll_queues=1
+ *   DAX_TEST_MCE_INJECT   the mce-inject directory in debugfs
  *
  * Under QEMU, an NVDIMM comes from -machine nvdimm=on, -m 2G,slots=2,maxmem=4G,
  * -object memory-backend-file,id=nv0,share=on,mem-path=FILE,size=1G and
- * -device nvdimm,memdev=nv0,label-size=128K.  A variant whose device is not
+ * -device nvdimm,memdev=nv0,label-size=128K; virtio-pmem from
+ * -object memory-backend-file,id=vp0,share=on,mem-path=FILE2,size=512M,align=2M
+ * and -device virtio-pmem-pci,memdev=vp0.  A variant whose device is not
  * named is skipped with the reason.
  */
 #ifndef DAX_UTIL_H
@@ -23,6 +36,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +47,8 @@
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 
@@ -139,6 +158,151 @@ static inline int dax_bad_in(const char *dev, long long sector, int count)
 static inline int dax_bad_total(const char *dev)
 {
 	return dax_bad_in(dev, 0, 1 << 30);
+}
+
+/* Byte @pos of version @gen of a test file's data: every sector differs. */
+static inline unsigned char dax_pat(off_t pos, int gen)
+{
+	return pos * 7 + pos / SECTOR_SIZE * 29 + gen * 101 + 1;
+}
+
+static inline void dax_fill(unsigned char *buf, off_t pos, size_t len, int gen)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = dax_pat(pos + i, gen);
+}
+
+/* Does [@pos, @pos + @len) of @fd read back as @data[@pos...]? */
+static inline bool dax_reads_back(int fd, const unsigned char *data, off_t pos,
+				  size_t len)
+{
+	unsigned char *buf = malloc(len);
+	bool ok;
+
+	if (!buf)
+		return false;
+	ok = pread(fd, buf, len, pos) == (ssize_t)len && !memcmp(buf, data + pos, len);
+	free(buf);
+	return ok;
+}
+
+/*
+ * Clear the sectors in [@lo, @hi) that the badblocks list of pmem device
+ * @dev holds, by writing zeroes over them through the block device (which
+ * clears them on legacy pmem).  Only for a device whose filesystem is
+ * unmounted.  0 once that range of the list is empty, -1 if it is not.
+ */
+#define DAX_SCRUB_RUNS	64
+#define DAX_SCRUB_CHUNK	(64 * 1024)
+static inline int dax_scrub(const char *dev, long long lo, long long hi)
+{
+	long long start[DAX_SCRUB_RUNS], s;
+	int count[DAX_SCRUB_RUNS];
+	int fd, i, n, nr, pass, ret = -1;
+	char path[128];
+	void *zero;
+	FILE *f;
+
+	if (posix_memalign(&zero, 4096, DAX_SCRUB_CHUNK))
+		return -1;
+	memset(zero, 0, DAX_SCRUB_CHUNK);
+	fd = open(dev, O_WRONLY | O_DIRECT);
+	if (fd < 0)
+		goto out_free;
+	dax_badblocks_path(dev, path, sizeof(path));
+	for (pass = 0; pass < 8; pass++) {
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		/* The runs of the list, cut to [lo, hi). */
+		nr = 0;
+		while (nr < DAX_SCRUB_RUNS && fscanf(f, "%lld %d", &s, &n) == 2) {
+			start[nr] = s > lo ? s : lo;
+			count[nr] = (s + n < hi ? s + n : hi) - start[nr];
+			if (count[nr] > 0)
+				nr++;
+		}
+		fclose(f);
+		if (!nr) {
+			ret = 0;
+			break;
+		}
+		for (i = 0; i < nr; i++) {
+			while (count[i] > 0) {
+				n = count[i] < DAX_SCRUB_CHUNK / SECTOR_SIZE ?
+				    count[i] : DAX_SCRUB_CHUNK / SECTOR_SIZE;
+				if (pwrite(fd, zero, n * SECTOR_SIZE,
+					   start[i] * SECTOR_SIZE) !=
+				    n * SECTOR_SIZE)
+					break;
+				start[i] += n;
+				count[i] -= n;
+			}
+		}
+	}
+	close(fd);
+out_free:
+	free(zero);
+	return ret;
+}
+
+static sigjmp_buf dax_sigbus_jmp;
+
+static inline void dax_on_sigbus(int sig)
+{
+	siglongjmp(dax_sigbus_jmp, 1);
+}
+
+/*
+ * Copy the page at @pos of @fd through a new shared mapping into @buf: 0,
+ * 1 if that raised SIGBUS, -1 if the file could not be mapped.
+ */
+static inline int dax_map_read(int fd, off_t pos, unsigned char *buf)
+{
+	struct sigaction sa, old;
+	unsigned char *p;
+
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, pos);
+	if (p == MAP_FAILED)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = dax_on_sigbus;
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(dax_sigbus_jmp, 1)) {
+		sigaction(SIGBUS, &old, NULL);
+		munmap(p, 4096);
+		return 1;
+	}
+	memcpy(buf, p, 4096);
+	sigaction(SIGBUS, &old, NULL);
+	munmap(p, 4096);
+	return 0;
+}
+
+/* How many times does the kernel log hold @needle?  -1 if unreadable. */
+static inline int dax_klog_count(const char *needle)
+{
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *log, *p;
+	int n = 0;
+
+	if (len <= 0)
+		return -1;
+	log = malloc(len + 1);
+	if (!log)
+		return -1;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len);
+	if (len < 0) {
+		free(log);
+		return -1;
+	}
+	log[len] = '\0';
+	for (p = log; (p = strstr(p, needle)); p++)
+		n++;
+	free(log);
+	return n;
 }
 
 /*

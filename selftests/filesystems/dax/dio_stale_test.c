@@ -19,11 +19,26 @@
  * no invalidation failure.
  *
  * Runs on XFS and ext4 without DAX, on the device in DAX_TEST_PMEM_LEGACY
- * (see dax_util.h).  With one CPU, the racer only runs while a write is in
+ * (see dax_util.h), and (variants *_nullblk) on the device in
+ * DAX_TEST_BLK_ASYNC: a null_blk device whose bios complete asynchronously,
+ * from a timer, e.g. /dev/nullb0 from "modprobe null_blk queue_mode=2
+ * memory_backed=1 gb=1 irqmode=2 completion_nsec=200000 submit_queues=2
+ * poll_queues=1".  With one CPU, the racer only runs while a write is in
  * flight on a fully preemptible kernel (preempt=full).
+ *
+ * dio_poll: a direct write through an io_uring ring set up with
+ * IORING_SETUP_IOPOLL is issued as a polled bio (REQ_POLLED) that only
+ * completes when someone polls for it.  While nobody does, a write fault on
+ * another part of the file must not wait for it: if the fault waited for
+ * direct writes in flight (a lock the write holds until it completes, say),
+ * the thread that would poll is the one waiting, and the write would only
+ * complete when null_blk times it out.  Runs on DAX_TEST_BLK_ASYNC, which needs
+ * poll queues, and reads blk-mq debugfs (/sys/kernel/debug/block) to prove
+ * that the write sits on a poll queue.
  */
 #define _GNU_SOURCE
 #include <linux/aio_abi.h>
+#include <linux/io_uring.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <sys/klog.h>
@@ -43,6 +58,20 @@
 #define FAIL_FN		"/sys/kernel/debug/fail_function"
 #define INVAL_FN	"iomap_dio_nostale_invalidate_pages"
 #define BAD_LINE	"Page cache invalidation failure"
+#define PMEM_ENV	"DAX_TEST_PMEM_LEGACY"
+#define ASYNC_ENV	"DAX_TEST_BLK_ASYNC"
+#define BLK_DEBUGFS	"/sys/kernel/debug/block"
+#define POLL_LEN	(64 * 1024)	/* the polled write, at offset 0 */
+#define FAULT_OFF	(4 * 1024 * 1024)	/* the mapping faulted meanwhile */
+#define POKE_OFF	(PAGE + 100)	/* the byte stored, in that mapping */
+#define FAULT_MAX_MS	2000
+
+#ifndef __NR_io_uring_setup
+#define __NR_io_uring_setup	425
+#endif
+#ifndef __NR_io_uring_enter
+#define __NR_io_uring_enter	426
+#endif
 
 enum racer { RACE_NONE, RACE_MMAP_STORES, RACE_BUFFERED_READS, RACE_WILLNEED };
 
@@ -60,30 +89,6 @@ static long fallbacks(void)
 	return n;
 }
 
-/* How many times does the kernel log hold @needle?  -1 if unreadable. */
-static int klog_count(const char *needle)
-{
-	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	char *log, *p;
-	int n = 0;
-
-	if (len <= 0)
-		return -1;
-	log = malloc(len + 1);
-	if (!log)
-		return -1;
-	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len);
-	if (len < 0) {
-		free(log);
-		return -1;
-	}
-	log[len] = '\0';
-	for (p = log; (p = strstr(p, needle)); p++)
-		n++;
-	free(log);
-	return n;
-}
-
 FIXTURE(dio) {
 	struct dax_mnt m;
 	char path[128];
@@ -98,14 +103,17 @@ FIXTURE(dio) {
 
 FIXTURE_VARIANT(dio) {
 	const char *fs;
+	const char *env;	/* environment variable naming the device */
 };
 
-FIXTURE_VARIANT_ADD(dio, xfs) { .fs = "xfs" };
-FIXTURE_VARIANT_ADD(dio, ext4) { .fs = "ext4" };
+FIXTURE_VARIANT_ADD(dio, xfs) { .fs = "xfs", .env = PMEM_ENV };
+FIXTURE_VARIANT_ADD(dio, ext4) { .fs = "ext4", .env = PMEM_ENV };
+FIXTURE_VARIANT_ADD(dio, xfs_nullblk) { .fs = "xfs", .env = ASYNC_ENV };
+FIXTURE_VARIANT_ADD(dio, ext4_nullblk) { .fs = "ext4", .env = ASYNC_ENV };
 
 FIXTURE_SETUP(dio)
 {
-	dax_mnt_setup(_metadata, &self->m, variant->fs, "DAX_TEST_PMEM_LEGACY",
+	dax_mnt_setup(_metadata, &self->m, variant->fs, variant->env,
 		      "dax=never");
 	if (!self->m.mounted)
 		return;
@@ -121,7 +129,7 @@ FIXTURE_SETUP(dio)
 	self->map = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 self->bfd, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
-	self->bad_lines = klog_count(BAD_LINE);
+	self->bad_lines = dax_klog_count(BAD_LINE);
 	ASSERT_LE(0, self->bad_lines);
 }
 
@@ -267,7 +275,7 @@ static void check_quiesced(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, memcmp(back, self->buf, FILE_SIZE));
 	EXPECT_EQ(0, memcmp(self->map, self->buf, FILE_SIZE));
 	EXPECT_EQ(0, fsync(self->bfd));
-	EXPECT_EQ(self->bad_lines, klog_count(BAD_LINE));
+	EXPECT_EQ(self->bad_lines, dax_klog_count(BAD_LINE));
 	free(back);
 }
 
@@ -328,7 +336,7 @@ TEST_F_TIMEOUT(dio, source_buffer_maps_same_file, 300)
 	EXPECT_EQ(0, memcmp(self->buf, want, 2 * CHUNK));
 	EXPECT_EQ(0, memcmp(self->map, want, 2 * CHUNK));
 	EXPECT_EQ(0, fsync(self->bfd));
-	EXPECT_EQ(self->bad_lines, klog_count(BAD_LINE));
+	EXPECT_EQ(self->bad_lines, dax_klog_count(BAD_LINE));
 	free(want);
 }
 
@@ -399,6 +407,347 @@ TEST_F_TIMEOUT(dio, nowait_cached_eagain, 300)
 	EXPECT_EQ(-1, pwritev2(self->dfd, &iov, 1, 0, RWF_NOWAIT));
 	EXPECT_EQ(EAGAIN, errno);
 	EXPECT_EQ(before, fallbacks());
+}
+
+/*
+ * A ring set up with the raw io_uring system calls (no liburing), as in
+ * badblocks_test.c.  A pointer is MAP_FAILED while it is not mapped.
+ */
+struct uring {
+	int fd;
+	struct io_uring_params p;
+	char *sq, *cq;
+	struct io_uring_sqe *sqes;
+	size_t sq_len, cq_len, sqes_len;
+};
+
+#define RING_U32(base, off)	((unsigned int *)((base) + (off)))
+
+static void uring_init(struct uring *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	r->sq = MAP_FAILED;
+	r->cq = MAP_FAILED;
+	r->sqes = MAP_FAILED;
+}
+
+static void *uring_map(struct uring *r, size_t len, off_t what)
+{
+	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		    r->fd, what);
+}
+
+/* A ring of @entries with @flags (IORING_SETUP_*): 0, or -1 with errno. */
+static int uring_setup(struct uring *r, unsigned int entries,
+		       unsigned int flags)
+{
+	r->p.flags = flags;
+	r->fd = syscall(__NR_io_uring_setup, entries, &r->p);
+	if (r->fd < 0)
+		return -1;
+	r->sq_len = r->p.sq_off.array + r->p.sq_entries * sizeof(__u32);
+	r->cq_len = r->p.cq_off.cqes +
+		    r->p.cq_entries * sizeof(struct io_uring_cqe);
+	if (r->p.features & IORING_FEAT_SINGLE_MMAP) {
+		if (r->cq_len > r->sq_len)
+			r->sq_len = r->cq_len;
+		r->cq_len = r->sq_len;
+	}
+	r->sqes_len = r->p.sq_entries * sizeof(struct io_uring_sqe);
+	r->sq = uring_map(r, r->sq_len, IORING_OFF_SQ_RING);
+	if (r->sq == MAP_FAILED)
+		return -1;
+	if (r->p.features & IORING_FEAT_SINGLE_MMAP)
+		r->cq = r->sq;
+	else
+		r->cq = uring_map(r, r->cq_len, IORING_OFF_CQ_RING);
+	if (r->cq == MAP_FAILED)
+		return -1;
+	r->sqes = uring_map(r, r->sqes_len, IORING_OFF_SQES);
+	return r->sqes == MAP_FAILED ? -1 : 0;
+}
+
+static void uring_close(struct uring *r)
+{
+	if (r->sqes != MAP_FAILED)
+		munmap(r->sqes, r->sqes_len);
+	if (r->cq != MAP_FAILED && r->cq != r->sq)
+		munmap(r->cq, r->cq_len);
+	if (r->sq != MAP_FAILED)
+		munmap(r->sq, r->sq_len);
+	if (r->fd >= 0)
+		close(r->fd);
+	uring_init(r);
+}
+
+/*
+ * Queue an IORING_OP_WRITE of @len bytes of @buf at @pos of @fd and submit
+ * it, without IORING_ENTER_GETEVENTS: on an IOPOLL ring, nobody polls for it.
+ * Returns what io_uring_enter() does: 1 if it was submitted.
+ */
+static int uring_submit_write(struct uring *r, int fd, const void *buf,
+			      unsigned int len, off_t pos)
+{
+	unsigned int *tail = RING_U32(r->sq, r->p.sq_off.tail);
+	unsigned int t = *tail;
+	unsigned int i = t & *RING_U32(r->sq, r->p.sq_off.ring_mask);
+	struct io_uring_sqe *sqe = &r->sqes[i];
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_WRITE;
+	sqe->fd = fd;
+	sqe->addr = (unsigned long)buf;
+	sqe->len = len;
+	sqe->off = pos;
+	sqe->user_data = 1;
+	RING_U32(r->sq, r->p.sq_off.array)[i] = i;
+	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
+	return syscall(__NR_io_uring_enter, r->fd, 1, 0, 0, NULL, 0);
+}
+
+/* Completions posted to the CQ ring and not consumed yet. */
+static unsigned int uring_cq_ready(struct uring *r)
+{
+	return __atomic_load_n(RING_U32(r->cq, r->p.cq_off.tail),
+			       __ATOMIC_ACQUIRE) -
+	       *RING_U32(r->cq, r->p.cq_off.head);
+}
+
+/*
+ * Wait for one completion (on an IOPOLL ring: poll for it) and consume it:
+ * 0 with its result in @res, or -1 with errno.
+ */
+static int uring_reap(struct uring *r, int *res)
+{
+	unsigned int *head = RING_U32(r->cq, r->p.cq_off.head);
+	unsigned int h = *head;
+	struct io_uring_cqe *cqe;
+
+	if (syscall(__NR_io_uring_enter, r->fd, 0, 1, IORING_ENTER_GETEVENTS,
+		    NULL, 0) < 0)
+		return -1;
+	if (!uring_cq_ready(r)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	cqe = (struct io_uring_cqe *)(r->cq + r->p.cq_off.cqes) +
+	      (h & *RING_U32(r->cq, r->p.cq_off.ring_mask));
+	*res = cqe->res;
+	__atomic_store_n(head, h + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Writes in flight on block device @dev ("/dev/nullb0"), or -1. */
+static int inflight_writes(const char *dev)
+{
+	char name[64], path[128];
+	unsigned int r, w;
+	FILE *f;
+	int n;
+
+	snprintf(name, sizeof(name), "%s", dev);
+	snprintf(path, sizeof(path), "/sys/block/%s/inflight", basename(name));
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fscanf(f, "%u %u", &r, &w);
+	fclose(f);
+	return n == 2 ? (int)w : -1;
+}
+
+/*
+ * Requests in flight on the hctxs of type "poll" of block device @dev, from
+ * blk-mq debugfs, the first one described in @seen; -1 if no poll hctx was
+ * found (no poll queues, or debugfs not mounted).
+ */
+static int poll_hctx_busy(const char *dev, char *seen, size_t len)
+{
+	char name[64], dir[128], path[160], line[512];
+	int i, polls = 0, busy = 0;
+	bool poll;
+	FILE *f;
+
+	snprintf(name, sizeof(name), "%s", dev);
+	*seen = '\0';
+	for (i = 0; ; i++) {
+		snprintf(dir, sizeof(dir), BLK_DEBUGFS "/%s/hctx%d",
+			 basename(name), i);
+		snprintf(path, sizeof(path), "%s/type", dir);
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		poll = fgets(line, sizeof(line), f) && !strcmp(line, "poll\n");
+		fclose(f);
+		if (!poll)
+			continue;
+		polls++;
+		snprintf(path, sizeof(path), "%s/busy", dir);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		/* one line a request; a long one is read in pieces */
+		while (fgets(line, sizeof(line), f)) {
+			if (!*seen)
+				snprintf(seen, len, "hctx%d: %.200s", i, line);
+			if (strchr(line, '\n'))
+				busy++;
+		}
+		fclose(f);
+	}
+	seen[strcspn(seen, "\n")] = '\0';
+	return polls ? busy : -1;
+}
+
+/* Byte @off of the file after the write of generation @gen. */
+static unsigned char pattern(off_t off, int gen)
+{
+	return (unsigned char)(off + off / PAGE + 0x5a * gen);
+}
+
+FIXTURE(dio_poll) {
+	struct dax_mnt m;
+	char path[128];
+	int dfd;		/* O_DIRECT */
+	int bfd;		/* buffered */
+	char *buf;		/* aligned buffer for direct I/O */
+	char *map;		/* CHUNK bytes of the file at FAULT_OFF */
+	struct uring ring;	/* IORING_SETUP_IOPOLL */
+	bool pending;		/* a write on the ring is not reaped yet */
+	int bad_lines;		/* BAD_LINE in the kernel log before the test */
+};
+
+FIXTURE_VARIANT(dio_poll) {
+	const char *fs;
+};
+
+FIXTURE_VARIANT_ADD(dio_poll, xfs) { .fs = "xfs" };
+FIXTURE_VARIANT_ADD(dio_poll, ext4) { .fs = "ext4" };
+
+/*
+ * Only the mount: the harness skips the teardown, and would leave the
+ * filesystem mounted, when an assertion fails in the setup.
+ */
+FIXTURE_SETUP(dio_poll)
+{
+	self->dfd = -1;
+	self->bfd = -1;
+	self->map = MAP_FAILED;
+	uring_init(&self->ring);
+	dax_mnt_setup(_metadata, &self->m, variant->fs, ASYNC_ENV,
+		      "dax=never");
+}
+
+FIXTURE_TEARDOWN(dio_poll)
+{
+	int res;
+
+	/* Poll for the write, so that it drops its reference to the file. */
+	if (self->pending)
+		uring_reap(&self->ring, &res);
+	uring_close(&self->ring);
+	if (self->map != MAP_FAILED)
+		munmap(self->map, CHUNK);
+	if (self->dfd >= 0)
+		close(self->dfd);
+	if (self->bfd >= 0)
+		close(self->bfd);
+	free(self->buf);
+	dax_mnt_teardown(_metadata, &self->m);
+}
+
+/*
+ * A polled direct write of POLL_LEN bytes at 0 is in flight, and nobody polls
+ * for it.  A write fault at FAULT_OFF, which the write does not cover, must
+ * not wait for it.
+ */
+TEST_F_TIMEOUT(dio_poll, iopoll_write_fault, 60)
+{
+	unsigned char poke = ~pattern(FAULT_OFF + POKE_OFF, 0), back;
+	long before, ms;
+	int cqes, writes, busy, res;
+	char seen[256];
+	double t;
+	off_t i;
+
+	/*
+	 * FILE_SIZE bytes of generation 0, written, on storage and out of the
+	 * page cache, so that a direct write over them is a pure overwrite.
+	 */
+	snprintf(self->path, sizeof(self->path), "%s/f", self->m.dir);
+	self->bfd = open(self->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_LE(0, self->bfd);
+	ASSERT_EQ(0, ftruncate(self->bfd, FILE_SIZE));
+	self->dfd = open(self->path, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, self->dfd);
+	ASSERT_EQ(0, posix_memalign((void **)&self->buf, PAGE, FILE_SIZE));
+	for (i = 0; i < FILE_SIZE; i++)
+		self->buf[i] = pattern(i, 0);
+	ASSERT_EQ(FILE_SIZE, pwrite(self->dfd, self->buf, FILE_SIZE, 0));
+	ASSERT_EQ(0, fsync(self->dfd));
+	ASSERT_EQ(0, posix_fadvise(self->bfd, 0, 0, POSIX_FADV_DONTNEED));
+	errno = 0;
+	ASSERT_EQ(0, uring_setup(&self->ring, 4, IORING_SETUP_IOPOLL)) {
+		TH_LOG("io_uring_setup(IORING_SETUP_IOPOLL): %s",
+		       strerror(errno));
+	}
+	self->bad_lines = dax_klog_count(BAD_LINE);
+	ASSERT_LE(0, self->bad_lines);
+	before = fallbacks();
+
+	/* The polled write, of generation 1: nobody polls for it. */
+	for (i = 0; i < POLL_LEN; i++)
+		self->buf[i] = pattern(i, 1);
+	ASSERT_EQ(1, uring_submit_write(&self->ring, self->dfd, self->buf,
+					POLL_LEN, 0)) {
+		TH_LOG("io_uring_enter: %s", strerror(errno));
+	}
+	self->pending = true;
+
+	/* 500 times the completion time of a bio that is not polled. */
+	usleep(100000);
+	cqes = uring_cq_ready(&self->ring);
+	writes = inflight_writes(self->m.dev);
+	busy = poll_hctx_busy(self->m.dev, seen, sizeof(seen));
+	TH_LOG("after 100 ms: %d CQEs, %d writes in flight, %d on poll hctxs (%s), %ld fallbacks",
+	       cqes, writes, busy, *seen ? seen : "-",
+	       before < 0 ? -1 : fallbacks() - before);
+	/* Otherwise the write completed, or not as a polled bio. */
+	ASSERT_EQ(0, cqes);
+	ASSERT_LE(1, writes) {
+		TH_LOG("no write in flight on %s (queue/iostats off?)",
+		       self->m.dev);
+	}
+	ASSERT_LE(1, busy) {
+		TH_LOG("no request on a poll hctx in %s/ (debugfs, io_poll?)",
+		       BLK_DEBUGFS);
+	}
+
+	/* A write fault on a page that is not mapped yet: ->page_mkwrite. */
+	self->map = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->bfd, FAULT_OFF);
+	ASSERT_NE(MAP_FAILED, self->map);
+	t = now();
+	self->map[POKE_OFF] = poke;	/* not moved across now(): it may read it */
+	ms = (now() - t) * 1000;
+	TH_LOG("write fault at %d with a polled write in flight: %ld ms",
+	       FAULT_OFF + POKE_OFF, ms);
+	EXPECT_GT(FAULT_MAX_MS, ms);
+
+	/* Poll: the write completes, with its data. */
+	ASSERT_EQ(0, uring_reap(&self->ring, &res)) {
+		TH_LOG("reaping the write: %s", strerror(errno));
+	}
+	self->pending = false;
+	EXPECT_EQ(POLL_LEN, res) {
+		TH_LOG("write: %s", res < 0 ? strerror(-res) : "short");
+	}
+	ASSERT_EQ(POLL_LEN, pread(self->dfd, self->buf + CHUNK, POLL_LEN, 0));
+	EXPECT_EQ(0, memcmp(self->buf + CHUNK, self->buf, POLL_LEN));
+	ASSERT_EQ(1, pread(self->bfd, &back, 1, FAULT_OFF + POKE_OFF));
+	EXPECT_EQ(poke, back);
+	EXPECT_EQ(0, fsync(self->bfd));
+	EXPECT_EQ(self->bad_lines, dax_klog_count(BAD_LINE));
 }
 
 TEST_HARNESS_MAIN

@@ -32,6 +32,21 @@
  *    clone keeps its data); on ext4 both ioctls fail with EOPNOTSUPP and
  *    the mapping works on.
  *
+ * The virtio_pmem tests run on XFS and ext4, dax=always, on the virtio-pmem
+ * device named by DAX_TEST_PMEM_VIRTIO.  virtio-pmem is DAX, but its
+ * flushes go to the host through virtio: it is not synchronous, so
+ * MAP_SHARED_VALIDATE | MAP_SYNC fails with EOPNOTSUPP although a mapping
+ * of the file is direct.  It is the one kind of pmem where the two answers
+ * differ, and why an application cannot take MAP_SYNC as a probe for a
+ * mapping that the page cache does not front:
+ *
+ *  - validate_direct: MAP_SHARED_VALIDATE | MAP_DIRECT maps the file,
+ *    untraced, with "dx"; stores through it reach the file and, after
+ *    msync(), the sectors of the device behind it; no page cache;
+ *  - sync_refused: MAP_SHARED_VALIDATE | MAP_SYNC fails with EOPNOTSUPP,
+ *    and so does it with MAP_DIRECT added, mapping and tracing nothing,
+ *    while MAP_SHARED_VALIDATE | MAP_DIRECT of the same file succeeds.
+ *
  * memfd_reason_fs needs no pmem: shmem cannot map directly, so a hint on a
  * memfd falls back with reason=fs.
  *
@@ -854,6 +869,184 @@ TEST_F_TIMEOUT(map_direct, reflink_cow, 120)
 	free(d);
 	free(cloned);
 	free(new);
+}
+
+/*
+ * Offset of the first byte of the first @len bytes of the file behind @fd
+ * that differs from @want on the device @dev, read at the sectors that the
+ * filesystem maps them to, -1 if none does, or -2 if it cannot be read.
+ */
+static long dev_diff(const char *dev, int fd, const char *want, size_t len)
+{
+	long long phys;
+	long ret = -1;
+	size_t off;
+	char *buf;
+	int dfd;
+
+	if (posix_memalign((void **)&buf, PAGE, PAGE))
+		return -2;
+	/* O_DIRECT: the page cache of the device may hold stale sectors. */
+	dfd = open(dev, O_RDONLY | O_DIRECT);
+	if (dfd < 0)
+		ret = -2;
+	for (off = 0; ret == -1 && off < len; off += PAGE) {
+		phys = dax_physical(fd, off);
+		if (phys < 0 || pread(dfd, buf, PAGE, phys) != PAGE)
+			ret = -2;
+		else if (memcmp(buf, want + off, PAGE))
+			ret = off + first_diff(buf, want + off, PAGE);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	free(buf);
+	return ret;
+}
+
+/* The virtio-pmem device: DAX without MAP_SYNC, see the top. */
+FIXTURE(virtio_pmem) {
+	struct dax_mnt m;
+	int fd;
+	struct mapping map;
+};
+
+FIXTURE_VARIANT(virtio_pmem) {
+	const char *fs;
+};
+
+FIXTURE_VARIANT_ADD(virtio_pmem, xfs) {
+	.fs = "xfs",
+};
+
+FIXTURE_VARIANT_ADD(virtio_pmem, ext4) {
+	.fs = "ext4",
+};
+
+FIXTURE_SETUP(virtio_pmem)
+{
+	const char *why;
+
+	self->fd = -1;
+	/* Before the mount: a skip or failure here has no teardown. */
+	why = no_map_direct();
+	if (why)
+		SKIP(return, "%s", why);
+	dax_mnt_setup(_metadata, &self->m, variant->fs, "DAX_TEST_PMEM_VIRTIO",
+		      "dax=always");
+}
+
+FIXTURE_TEARDOWN(virtio_pmem)
+{
+	trace_stop();
+	unmap(&self->map);
+	if (self->fd >= 0)
+		close(self->fd);
+	dax_mnt_teardown(_metadata, &self->m);
+}
+
+/*
+ * MAP_SHARED_VALIDATE | MAP_DIRECT maps a file on virtio-pmem directly,
+ * though MAP_SYNC cannot: "dx", no fallback traced, stores reach the file
+ * and the device, and nothing of the file is in the page cache.
+ */
+TEST_F_TIMEOUT(virtio_pmem, validate_direct, 120)
+{
+	char *want = malloc(LEN);
+	struct md_cachestat cs;
+	char *map;
+	int fd, err;
+
+	ASSERT_NE(NULL, want);
+	fd = make_file(_metadata, self->m.dir, &self->fd, "f", LEN, 1);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, file_dax(fd));
+
+	ASSERT_EQ(0, trace_start());
+	errno = 0;
+	map = map_file(&self->map, fd, LEN, MAP_SHARED_VALIDATE | MAP_DIRECT);
+	err = errno;
+	check_fallbacks(_metadata, fd, false);
+	trace_stop();
+	ASSERT_NE(MAP_FAILED, map) {
+		TH_LOG("mmap(MAP_SHARED_VALIDATE | MAP_DIRECT): %s",
+		       strerror(err));
+	}
+	EXPECT_EQ(1, file_mappings(fd));
+	EXPECT_EQ(1, vma_dx(map));
+	fill(want, LEN, 1);
+	EXPECT_EQ(-1, map_diff(map, want, LEN));
+
+	fill(want, LEN, 2);
+	ASSERT_EQ(0, guarded_copy(map, want, LEN)) {
+		TH_LOG("SIGBUS storing through the mapping");
+	}
+	ASSERT_EQ(0, msync(map, LEN, MS_SYNC));
+	EXPECT_EQ(-1, file_diff(fd, want, LEN));
+	EXPECT_EQ(-1, dev_diff(self->m.dev, fd, want, LEN));
+
+	ASSERT_EQ(0, cachestat(fd, &cs)) {
+		TH_LOG("cachestat(2): %s", strerror(errno));
+	}
+	EXPECT_EQ(0, cs.nr_cache) {
+		TH_LOG("%llu of %d pages cached, %llu dirty",
+		       (unsigned long long)cs.nr_cache, LEN / PAGE,
+		       (unsigned long long)cs.nr_dirty);
+	}
+	EXPECT_EQ(0, cs.nr_dirty);
+	free(want);
+}
+
+/*
+ * virtio-pmem is not synchronous: MAP_SHARED_VALIDATE | MAP_SYNC fails with
+ * EOPNOTSUPP, with MAP_DIRECT added as well (MAP_DIRECT does not lift what
+ * MAP_SYNC needs), and a refusal maps and traces nothing.  The same file
+ * maps with MAP_SHARED_VALIDATE | MAP_DIRECT: only MAP_DIRECT tells whether
+ * the page cache fronts a mapping.
+ */
+TEST_F_TIMEOUT(virtio_pmem, sync_refused, 120)
+{
+	static const struct {
+		const char *name;
+		int flags;
+	} how[] = {
+		{ "MAP_SHARED_VALIDATE | MAP_SYNC",
+		  MAP_SHARED_VALIDATE | MAP_SYNC },
+		{ "MAP_SHARED_VALIDATE | MAP_SYNC | MAP_DIRECT",
+		  MAP_SHARED_VALIDATE | MAP_SYNC | MAP_DIRECT },
+	};
+	unsigned int i;
+	char *map;
+	int fd, err;
+
+	fd = make_file(_metadata, self->m.dir, &self->fd, "f", LEN, 1);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, file_dax(fd));
+
+	for (i = 0; i < ARRAY_SIZE(how); i++) {
+		TH_LOG("%s", how[i].name);
+		ASSERT_EQ(0, trace_start());
+		errno = 0;
+		map = map_file(&self->map, fd, LEN, how[i].flags);
+		err = errno;
+		check_fallbacks(_metadata, fd, false);
+		trace_stop();
+		EXPECT_EQ(MAP_FAILED, map);
+		EXPECT_EQ(EOPNOTSUPP, err) {
+			TH_LOG("%s: %s", how[i].name, strerror(err));
+		}
+		EXPECT_EQ(0, file_mappings(fd));
+		unmap(&self->map);
+	}
+
+	errno = 0;
+	map = map_file(&self->map, fd, LEN, MAP_SHARED_VALIDATE | MAP_DIRECT);
+	err = errno;
+	ASSERT_NE(MAP_FAILED, map) {
+		TH_LOG("mmap(MAP_SHARED_VALIDATE | MAP_DIRECT): %s",
+		       strerror(err));
+	}
+	EXPECT_EQ(1, file_mappings(fd));
+	EXPECT_EQ(1, vma_dx(map));
 }
 
 /*
