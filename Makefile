@@ -41,13 +41,18 @@ export CCACHE_NOHASHDIR := 1
 export ACCEL_CACHE := $(OUT)/accel
 
 KUNIT := cd $(TREE) && python3 tools/testing/kunit/kunit.py
-KUNIT_ARGS := --arch=x86_64 --build_dir=$(KBUILD) --jobs=$(JOBS) \
-	--make_options 'CC=ccache gcc' $(foreach c,$(KCONFIGS),--kunitconfig=$(CURDIR)/$(c))
+KUNIT_CONFIG_ARGS := --arch=x86_64 --build_dir=$(KBUILD) --make_options 'CC=ccache gcc' \
+	$(foreach c,$(KCONFIGS),--kunitconfig=$(CURDIR)/$(c))
+KUNIT_ARGS := $(KUNIT_CONFIG_ARGS) --jobs=$(JOBS)
 BZIMAGE := $(KBUILD)/arch/x86/boot/bzImage
 SELFTESTS := filesystems/dax
 # make selftests T=dio_stale_test, T=dio_poll or T=dio.xfs_nullblk: one test
 # program, fixture or fixture.variant (a prefix of "fixture.variant.test").
 export T
+
+# One step at a time: the series checks check out old commits of build/linux
+# in the kernel's build directory.
+.NOTPARALLEL:
 
 .PHONY: all deps source tree export config check check-harness kernel kunit selftests shell \
 	run test bench bench-nostale bench-badblocks bench-mapdirect test-debug mbox clean distclean
@@ -75,7 +80,7 @@ export:
 # The kernel configuration alone (kunit.py checks every config line).
 config: tree
 	@mkdir -p $(KBUILD)
-	@$(KUNIT) config $(KUNIT_ARGS) >$(KBUILD)/config.log 2>&1 || \
+	@$(KUNIT) config $(KUNIT_CONFIG_ARGS) >$(KBUILD)/config.log 2>&1 || \
 		{ tail -n 40 $(KBUILD)/config.log; echo "error: kernel configuration failed"; exit 1; }
 
 # Series hygiene: export up to date, base files upstream, checkpatch

@@ -70,18 +70,26 @@ fi
 # through a short one), so that a hung guest still reports what it ran.
 wd=$((timeout > 120 ? timeout - 60 : timeout / 2))
 
+# preempt=full: threads racing with a system call run while it is in
+# flight even on a busy vCPU.  harness.timeout: the guest's watchdog.
+set -- -accel "$accel" -machine pc,nvdimm=on -cpu "$cpu" -smp "$cpus" \
+	-m "$mem,slots=4,maxmem=8G" "$@" \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic preempt=full $memmap $nullblk kunit.enable=0 hung_task_timeout_secs=60 harness.timeout=$wd ${GUEST_APPEND:-}" \
+	-nodefaults -nographic -no-reboot
+
+# make shell: the console on this terminal (Ctrl-A X quits QEMU).
+if [ "${GUEST_SHELL:-0}" = 1 ]; then
+	msg "booting the guest ($accel, $cpus vCPUs) with a shell; Ctrl-A X quits"
+	qemu-system-x86_64 "$@" -serial mon:stdio || true
+	rm -f "$nvdimm" "$vpmem"
+	exit 0
+fi
+
 msg "booting the guest ($accel, $cpus vCPUs; log: $out/console.log, timeout ${timeout}s)"
 : >"$out/console.log"
 set +e
-# preempt=full: threads racing with a system call run while it is in
-# flight even on a busy vCPU.  harness.timeout: the guest's watchdog.
-timeout -k 10 "$timeout" qemu-system-x86_64 \
-	-accel "$accel" -machine pc,nvdimm=on -cpu "$cpu" -smp "$cpus" \
-	-m "$mem,slots=4,maxmem=8G" \
-	"$@" \
-	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic preempt=full $memmap $nullblk kunit.enable=0 hung_task_timeout_secs=60 harness.timeout=$wd ${GUEST_APPEND:-}" \
-	-nodefaults -nographic -serial stdio -no-reboot \
+timeout -k 10 "$timeout" qemu-system-x86_64 "$@" -serial stdio \
 	</dev/null >"$out/console.log" 2>&1 &
 qemu=$!
 # Show each test as the guest reports it, and the guest's own messages.

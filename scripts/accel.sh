@@ -4,7 +4,7 @@
 # accel.sh BZIMAGE CACHE
 #
 # Print the QEMU accelerator the guests use: "kvm" when a KVM guest really
-# starts (it boots BZIMAGE far enough to print its banner), "tcg"
+# runs (it boots BZIMAGE until the kernel panics for want of an init), "tcg"
 # otherwise.  /dev/kvm can exist and still never run a guest, so its
 # presence proves nothing.  The answer and the reason are kept in CACHE
 # ("ACCEL reason") for the rest of the run.
@@ -18,10 +18,10 @@ if [ ! -s "$cache" ]; then
 		echo "tcg KVM disabled (GUEST_KVM=0)" >"$cache"
 	elif [ ! -w /dev/kvm ]; then
 		echo "tcg no usable /dev/kvm" >"$cache"
-	elif timeout -k 5 30 qemu-system-x86_64 -accel kvm -machine pc -cpu host -m 256 \
+	elif { timeout -k 5 30 qemu-system-x86_64 -accel kvm -machine pc -cpu host -m 256 \
 		-nodefaults -nographic -serial stdio -no-reboot -kernel "$kernel" \
-		-append "console=ttyS0 panic=-1 rdinit=/nonexistent" </dev/null 2>&1 |
-		grep -q 'Linux version'; then
+		-append "console=ttyS0 panic=-1 kunit.enable=0 rdinit=/nonexistent" </dev/null 2>&1 |
+		grep -q 'Kernel panic - not syncing'; } 2>/dev/null; then
 		echo "kvm a KVM guest booted" >"$cache"
 	else
 		echo "tcg /dev/kvm is there, but a KVM guest did not boot" >"$cache"

@@ -33,6 +33,13 @@ if [ -n "$check_only" ]; then
 	die "$tree has commits or changes that are not in patches/: run 'make export' to keep them, or FORCE=1 to discard them"
 fi
 
+if [ -n "$(git -C "$tree" status --porcelain --untracked-files=no)" ]; then
+	die "$tree has uncommitted changes: commit them and run 'make export', or discard them"
+fi
+for p in $(grep -v '^#' series); do
+	[ -f "patches/$p" ] || die "series lists patches/$p, which does not exist"
+done
+
 fp=$(series_fingerprint .)
 head=$(git -C "$tree" rev-parse -q --verify refs/heads/series || true)
 if [ -f "$stamp" ] && [ -n "$head" ]; then
@@ -45,9 +52,6 @@ if [ -f "$stamp" ] && [ -n "$head" ]; then
 		die "$tree has commits that are not in patches/: run 'make export' to keep them, or FORCE=1 to discard them"
 	fi
 fi
-if [ -n "$(git -C "$tree" status --porcelain --untracked-files=no)" ]; then
-	die "$tree has uncommitted changes: commit them and run 'make export', or discard them"
-fi
 [ -n "$head" ] && git -C "$tree" update-ref "refs/backup/series-$(date +%Y%m%d-%H%M%S)" "$head"
 
 msg "applying the series to $BASE_TAG"
@@ -55,7 +59,6 @@ git -C "$tree" checkout -q -f -B series.tmp "$BASE_TAG"
 role_env
 n=0
 for p in $(grep -v '^#' series); do
-	[ -f "patches/$p" ] || die "series lists patches/$p, which does not exist"
 	if ! git -C "$tree" am -q --committer-date-is-author-date "$top/patches/$p" >"$tree/.git/am.log" 2>&1; then
 		files=$(sed -n 's/^error: patch failed: \([^:]*\):.*/\1/p; s/^error: \([^:]*\): does not exist in index/\1/p; s/^error: \([^:]*\): already exists in index/\1/p' "$tree/.git/am.log" | sort -u | tr '\n' ' ')
 		git -C "$tree" am --abort >/dev/null 2>&1 || true

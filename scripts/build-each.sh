@@ -37,7 +37,7 @@ for c in $(git -C "$tree" rev-list --reverse "$BASE_TAG..series"); do
 			kst="$kst $d" ;;
 		tools/* | Documentation/* | MAINTAINERS) ;;
 		*.c) objs="$objs ${f%.c}.o" ;;
-		*.h | */Kconfig* | */Makefile | */Kbuild | Kconfig | Makefile) full=1 ;;
+		*) full=1 ;;	# headers, Kconfig, Makefiles, assembly, scripts
 		esac
 	done
 	git -C "$tree" checkout -q "$c"

@@ -109,14 +109,18 @@ if [ -s "$kj" ] && [ -s "$kbuild/test.log" ]; then
 	mkdir -p "$r"
 	jq '.sub_groups[0].test_cases[0].status = "FAILURE"' "$kj" >"$r/kunit.json"
 	cp "$kbuild/test.log" "$r/test.log"
-	expect "a failed KUnit case fails make kunit" "FAIL	kunit: .*FAILURE" \
+	case=$(jq -r '.sub_groups[0].name + "." + .sub_groups[0].test_cases[0].name' "$kj")
+	expect "a failed KUnit case fails make kunit" "FAIL	kunit: $case	FAILURE" \
+		env KUNIT_REPLAY="$r" "$top/scripts/run-kunit.sh" "" "$tree" "$r/out" "$top/kunit/suites"
+	jq '.sub_groups[0].test_cases[0].status = "ERROR"' "$kj" >"$r/kunit.json"
+	expect "a crashed KUnit case fails make kunit" "FAIL	kunit: $case	ERROR" \
 		env KUNIT_REPLAY="$r" "$top/scripts/run-kunit.sh" "" "$tree" "$r/out" "$top/kunit/suites"
 	jq '.sub_groups[0].test_cases[0].status = "SKIP"' "$kj" >"$r/kunit.json"
 	expect "an unlisted KUnit skip fails" "kunit/skips does not list it" \
 		env KUNIT_REPLAY="$r" "$top/scripts/run-kunit.sh" "" "$tree" "$r/out" "$top/kunit/suites"
 	cp "$kj" "$r/kunit.json"
 	echo "[   1.000000] WARNING: CPU: 0 PID: 1 at lib/fake.c:1 a doctored warning" >>"$r/test.log"
-	expect "a warning in KUnit's kernel log fails" "kunit kernel log free of warnings: WARNING: CPU" \
+	expect "a warning in KUnit's kernel log fails" "kunit kernel log free of warnings	.*lib/fake.c:1 a doctored warning" \
 		env KUNIT_REPLAY="$r" "$top/scripts/run-kunit.sh" "" "$tree" "$r/out" "$top/kunit/suites"
 	: >"$r/test.log"
 	expect "an empty KUnit kernel log fails" "no kernel log captured" \
@@ -132,13 +136,13 @@ expect "a test program whose listing fails is a failure" "list its tests (-l)" \
 # An expected failure that passes must be removed from the list.
 printf 'selftests: fake: *\tissue 0\tdoctored\n' >"$out/xfail"
 expect "an expected failure that passes fails" "passes now: remove it from xfail (issue 0)" \
-	env XFAIL_LIST="$out/xfail" sh -c ". '$top/scripts/lib.sh'; record PASS 'selftests: fake: a'; results_exit"
+	env XFAIL_LIST="$out/xfail" sh -c ". '$top/scripts/lib.sh'; record_result PASS 'selftests: fake: a'; results_exit"
 
 img=$kbuild/arch/x86/boot/bzImage
 initrd=$3/initramfs.cpio
 expect "a guest that dies is reported" "the guest died" \
 	env GUEST_APPEND=harness=exit "$top/qemu/run-guest.sh" "$img" "$initrd" "$out/guest-exit"
-expect "a guest that hangs is reported" "the guest hung" \
+expect "a guest that hangs is reported, by its watchdog" "=== GUEST-WATCHDOG" \
 	env GUEST_APPEND=harness=hang GUEST_TIMEOUT=60 "$top/qemu/run-guest.sh" "$img" "$initrd" "$out/guest-hang"
 expect "a hung test is named, the results before it kept" "it was running fake.hang" \
 	env GUEST_APPEND=harness=hang-test GUEST_TIMEOUT=90 T=dax_test \

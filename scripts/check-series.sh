@@ -55,7 +55,7 @@ check_base() {
 	manifest=$top/scripts/upstream-v7.3.4.blobs
 	origin=$(cut -d' ' -f1 "$tree/.git/base-origin" 2>/dev/null || echo unknown)
 	bad= unverified= verified=0
-	for f in $(git -C "$tree" diff --name-only --diff-filter=MDR "$BASE_TAG" series); do
+	for f in $(git -C "$tree" diff --no-renames --name-only --diff-filter=MD "$BASE_TAG" series); do
 		want=$(awk -v f="$f" '$2 == f { print $1 }' "$manifest")
 		where=$(awk -v f="$f" '$2 == f { print $3 }' "$manifest")
 		have=$(git -C "$tree" rev-parse "$BASE_TAG:$f")
@@ -66,7 +66,8 @@ check_base() {
 		elif [ "$where" = upstream ]; then
 			verified=$((verified + 1))
 		elif [ "$origin" = upstream-git ]; then
-			sed -i "s|^$want $f debian\$|$want $f upstream|" "$manifest"
+			awk -v f="$f" '$2 == f && $3 == "debian" { $3 = "upstream" } { print }' \
+				"$manifest" >"$tmp/manifest" && cat "$tmp/manifest" >"$manifest"
 			verified=$((verified + 1))
 			msg "verified $f in the upstream clone (recorded in $manifest)"
 		else

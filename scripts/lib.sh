@@ -13,26 +13,31 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Record one result in $RESULTS (see scripts/results.sh), and remember a
 # failure so that the script can exit non-zero (results_exit).
-#
-# A test listed in ./xfail (glob<TAB>issue<TAB>why) is a known failure that
-# an open issue fixes: its FAIL is recorded as XFAIL, and its PASS as a
-# FAIL ("remove it from xfail"), so that the list can only shrink by a fix.
 RECORDED_FAILS=0
 XFAIL_LIST=${XFAIL_LIST:-$(dirname "$0")/../xfail}
-record() {	# PASS|FAIL|SKIP name [reason]
+record() {	# PASS|FAIL|SKIP|XFAIL name [reason]
 	_st=$1 _why=${3:-}
-	if [ "$_st" != SKIP ] && [ -f "$XFAIL_LIST" ]; then
-		_x=$(xfail_issue "$2")
-		if [ -n "$_x" ] && [ "$_st" = FAIL ]; then
-			_st=XFAIL _why="expected failure until $_x is fixed: $_why"
-		elif [ -n "$_x" ]; then
-			_st=FAIL _why="passes now: remove it from xfail ($_x)"
-		fi
-	fi
 	[ "$_st" = FAIL ] && RECORDED_FAILS=$((RECORDED_FAILS + 1))
 	[ "$_st" = FAIL ] && [ -z "${RESULTS:-}" ] && printf 'FAIL: %s: %s\n' "$2" "$_why" >&2
 	[ -n "${RESULTS:-}" ] || return 0
 	printf '%s\t%s\t%s\n' "$_st" "$2" "$_why" >>"$RESULTS"
+}
+
+# The outcome of a test that ran and reported PASS or FAIL.  A test listed
+# in ./xfail (glob<TAB>issue<TAB>why) is a known failure that an open issue
+# fixes: its FAIL is recorded as XFAIL, and its PASS as a FAIL ("remove it
+# from xfail"), so that the list only shrinks, by a fix.  A listed test
+# that skips or does not report at all is not excused: use record for that.
+record_result() {	# PASS|FAIL name [reason]
+	_x=
+	[ -f "$XFAIL_LIST" ] && _x=$(xfail_issue "$2")
+	if [ -z "$_x" ]; then
+		record "$@"
+	elif [ "$1" = FAIL ]; then
+		record XFAIL "$2" "expected failure until $_x is fixed: ${3:-}"
+	else
+		record FAIL "$2" "passes now: remove it from xfail ($_x)"
+	fi
 }
 
 # The issue that ./xfail names for test NAME, if any (glob match).

@@ -27,9 +27,8 @@ fi
 args=$1 tree=$2 out=$3 suites=$4
 skips=$(dirname "$suites")/skips
 mkdir -p "$out"
-# The kernel log of the run (kunit.py keeps it in the build directory).
-klog=$kbuild/test.log
-rm -f "$out/kunit.json" "$klog"
+rm -f "$out/kunit.json"
+krc=0
 if [ -n "${KUNIT_REPLAY:-}" ]; then
 	# The self-checks (check-harness.sh) replay doctored results: the
 	# JSON and kernel log of a run, from KUNIT_REPLAY.
@@ -37,10 +36,14 @@ if [ -n "${KUNIT_REPLAY:-}" ]; then
 	klog=$KUNIT_REPLAY/test.log
 	: >"$out/kunit.log"
 else
+	[ -n "$kbuild" ] || die "no --build_dir in the kunit.py arguments"
+	# The kernel log of the run (kunit.py keeps it in the build directory).
+	klog=$kbuild/test.log
+	rm -f "$klog"
 	msg "running KUnit under QEMU (log: $out/kunit.log)"
 	# shellcheck disable=SC2086
 	(cd "$tree" && eval python3 tools/testing/kunit/kunit.py run $args \
-		--timeout=${KUNIT_TIMEOUT:-600} --json="$out/kunit.json") >"$out/kunit.log" 2>&1 || true
+		--timeout=${KUNIT_TIMEOUT:-600} --json="$out/kunit.json") >"$out/kunit.log" 2>&1 || krc=$?
 fi
 
 if [ ! -s "$out/kunit.json" ]; then
@@ -49,13 +52,15 @@ if [ ! -s "$out/kunit.json" ]; then
 	results_exit
 fi
 # Every leaf test case as "STATUS<TAB>suite.case[.param]".
+# (Cases outside any suite, if a crash leaves some, count too.)
 jq -r 'def leaves(p): (.test_cases[]? | [.status, (p + .name)]),
 		(.sub_groups[]? as $g | $g | leaves(p + $g.name + "."));
-	.sub_groups[] as $s | $s | leaves($s.name + ".") | @tsv' \
+	(.test_cases[]? | [.status, .name]),
+	(.sub_groups[] as $s | $s | leaves($s.name + ".")) | @tsv' \
 	"$out/kunit.json" >"$out/kunit.tsv"
 while IFS="$(printf '\t')" read -r status name; do
 	case $status in
-	PASS) record PASS "kunit: $name" ;;
+	PASS) record_result PASS "kunit: $name" ;;
 	SKIP)
 		why=$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$skips" 2>/dev/null)
 		if [ -n "$why" ]; then
@@ -63,9 +68,13 @@ while IFS="$(printf '\t')" read -r status name; do
 		else
 			record FAIL "kunit: $name" "skipped, and kunit/skips does not list it (log: $out/kunit.log)"
 		fi ;;
-	*) record FAIL "kunit: $name" "$status (log: $out/kunit.log)" ;;
+	*) record_result FAIL "kunit: $name" "$status (log: $out/kunit.log)" ;;
 	esac
 done <"$out/kunit.tsv"
+# kunit.py failed although no case did: say so.
+if [ "$krc" -ne 0 ] && ! grep -qv '^PASS' "$out/kunit.tsv"; then
+	record FAIL "kunit: kunit.py run" "exit $krc with every case passed (log: $out/kunit.log)"
+fi
 
 for s in $(grep -v '^#' "$suites"); do
 	grep -q "	$s\." "$out/kunit.tsv" ||

@@ -31,8 +31,8 @@ mkdir -p "$out"
 
 msg "building kselftests ($targets) against $tree headers"
 {
-	make -C "$tree" O="$kbuild" headers
-	rm -rf "$kst"
+	make -C "$tree" O="$kbuild" headers &&
+	rm -rf "$kst" &&
 	make -C "$tree/tools/testing/selftests" O="$kbuild" TARGETS="$targets" \
 		INSTALL_PATH="$kst" install
 } >"$out/selftests-build.log" 2>&1 || {
@@ -61,9 +61,10 @@ for t in $targets; do
 			echo "$t $b" >>"$out/selftests-progs"
 		else
 			# Tests of this program whose "fixture.variant.test" starts with T.
-			sel=$(sed -n "s|^$t/$b: \\($T.*\\)|\\1|p" "$out/list-$b.tsv")
-			[ -n "$sel" ] || continue
-			grep -F ": $T" "$out/list-$b.tsv" >>"$out/selftests-expected"
+			awk -v p="$t/$b: " -v T="$T" 'index($0, p T) == 1' "$out/list-$b.tsv" >"$out/sel.tsv"
+			[ -s "$out/sel.tsv" ] || continue
+			cat "$out/sel.tsv" >>"$out/selftests-expected"
+			sel=$(sed "s|^$t/$b: ||" "$out/sel.tsv")
 			echo "$t $b $(echo "$sel" | sed 's/^/-r /' | tr '\n' ' ')" >>"$out/selftests-progs"
 		fi
 	done
@@ -118,13 +119,13 @@ done
 
 while IFS="$(printf '\t')" read -r status name reason; do
 	case $status in
-	PASS) record PASS "selftests: $name" ;;
+	PASS) record_result PASS "selftests: $name" ;;
 	SKIP) record FAIL "selftests: $name" "unexpected skip: $reason" ;;
-	*) record FAIL "selftests: $name" "${reason:-failed} (log: $out/guest/ktap.log)" ;;
+	*) record_result FAIL "selftests: $name" "${reason:-failed} (log: $out/guest*/ktap.log)" ;;
 	esac
 done <"$out/selftests.tsv"
 while read -r t; do
 	grep -qF "	$t	" "$out/selftests.tsv" ||
-		record FAIL "selftests: $t" "listed by the binary but did not report (log: $out/guest/console.log)"
+		record FAIL "selftests: $t" "listed by the binary but did not report (log: $out/guest*/console.log)"
 done <"$out/selftests-expected"
 results_exit

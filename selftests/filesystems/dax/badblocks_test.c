@@ -47,15 +47,14 @@
  *
  * A kernel without the feature has no STATX_DAX_CLEAR: every test skips,
  * unless DAX_TEST_FORCE is set in the environment, which runs the tests
- * anyway to show what such a kernel gets wrong.  On dm, where a missing
- * STATX_DAX_CLEAR is one of the failures the dm variants show, the feature
- * is looked for in /proc/kallsyms instead (generic_fill_statx_dax_clear).
+ * anyway to show what such a kernel gets wrong.  The dm variants never
+ * skip: a dm device that does not report the clear unit of the pmem below
+ * it is one of the failures they show, and naming the device in the
+ * environment is the opt-in.
  * See dax_util.h for the other devices the tests need.
  */
 #define _GNU_SOURCE
 #include <assert.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/io_uring.h>
@@ -381,27 +380,6 @@ static int bb_list_init(struct __test_metadata *_metadata, struct bb_list *l,
 }
 
 /*
- * Does the running kernel have sector-granular DAX error clearing, though
- * a file on the device under test does not report STATX_DAX_CLEAR?  For
- * dm, whose targets do not pass the clear unit on.
- */
-static bool kernel_clears_sectors(void)
-{
-	char line[256], name[128];
-	bool found = false;
-	FILE *f;
-
-	f = fopen("/proc/kallsyms", "r");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%*s %*s %127s", name) == 1 &&
-			!strcmp(name, "generic_fill_statx_dax_clear");
-	fclose(f);
-	return found;
-}
-
-/*
  * Is the feature there?  0 and the clear unit in self->unit; 1 if the
  * kernel does not have it; -1 with errno on error.
  */
@@ -455,7 +433,7 @@ FIXTURE_SETUP(bb)
 		return;
 	/* Without a teardown after setup, unmount before leaving. */
 	ret = bb_probe(self);
-	if (ret > 0 && variant->under_env && kernel_clears_sectors()) {
+	if (ret > 0 && variant->under_env) {
 		/* The dm contract is the pmem's: test it, see the top. */
 		TH_LOG("%s reports no STATX_DAX_CLEAR: testing anyway",
 		       self->m.dev);

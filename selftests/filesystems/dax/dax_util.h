@@ -250,7 +250,7 @@ out_free:
 
 static sigjmp_buf dax_sigbus_jmp;
 
-static inline void dax_on_sigbus(int sig)
+static inline void dax_on_sigbus(int sig __always_unused)
 {
 	siglongjmp(dax_sigbus_jmp, 1);
 }

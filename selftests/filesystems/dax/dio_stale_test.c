@@ -41,7 +41,6 @@
 #include <linux/io_uring.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -630,10 +629,30 @@ FIXTURE_VARIANT_ADD(dio_poll, ext4) { .fs = "ext4" };
  */
 FIXTURE_SETUP(dio_poll)
 {
+	const char *dev = getenv(ASYNC_ENV);
+	char path[128], tmp[64];
+	FILE *f;
+	int poll = 0;
+
 	self->dfd = -1;
 	self->bfd = -1;
 	self->map = MAP_FAILED;
 	uring_init(&self->ring);
+	if (dev && *dev) {
+		/* What the test needs of the device, before formatting it. */
+		snprintf(tmp, sizeof(tmp), "%s", dev);
+		snprintf(path, sizeof(path), "/sys/block/%s/queue/io_poll",
+			 basename(tmp));
+		f = fopen(path, "r");
+		if (!f || fscanf(f, "%d", &poll) != 1)
+			poll = 0;
+		if (f)
+			fclose(f);
+		if (!poll)
+			SKIP(return, "%s has no poll queues (%s)", dev, path);
+		if (access("/sys/kernel/debug/block", R_OK))
+			SKIP(return, "no blk-mq debugfs at /sys/kernel/debug/block");
+	}
 	dax_mnt_setup(_metadata, &self->m, variant->fs, ASYNC_ENV,
 		      "dax=never");
 }

@@ -41,8 +41,8 @@
  * mapping that the page cache does not front:
  *
  *  - validate_direct: MAP_SHARED_VALIDATE | MAP_DIRECT maps the file,
- *    untraced, with "dx"; stores through it reach the file and, after
- *    msync(), the sectors of the device behind it; no page cache;
+ *    untraced, with "dx"; stores through it are on the sectors of the
+ *    device behind it before any msync(), and in the file; no page cache;
  *  - sync_refused: MAP_SHARED_VALIDATE | MAP_SYNC fails with EOPNOTSUPP,
  *    and so does it with MAP_DIRECT added, mapping and tracing nothing,
  *    while MAP_SHARED_VALIDATE | MAP_DIRECT of the same file succeeds.
@@ -980,9 +980,10 @@ TEST_F_TIMEOUT(virtio_pmem, validate_direct, 120)
 	ASSERT_EQ(0, guarded_copy(map, want, LEN)) {
 		TH_LOG("SIGBUS storing through the mapping");
 	}
+	/* Before msync: the stores are on the device, not in a page cache. */
+	EXPECT_EQ(-1, dev_diff(self->m.dev, fd, want, LEN));
 	ASSERT_EQ(0, msync(map, LEN, MS_SYNC));
 	EXPECT_EQ(-1, file_diff(fd, want, LEN));
-	EXPECT_EQ(-1, dev_diff(self->m.dev, fd, want, LEN));
 
 	ASSERT_EQ(0, cachestat(fd, &cs)) {
 		TH_LOG("cachestat(2): %s", strerror(errno));

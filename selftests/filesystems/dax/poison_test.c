@@ -55,10 +55,7 @@
 #define _GNU_SOURCE
 #include <glob.h>
 #include <limits.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdbool.h>
-#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -245,11 +242,10 @@ FIXTURE_SETUP(poison)
 		     MCE_ENV);
 	snprintf(self->inject, sizeof(self->inject), "%s", inject);
 	cpu_vendor(vendor, sizeof(vendor));
-	ASSERT_EQ(0, strcmp(vendor, "AuthenticAMD")) {
-		TH_LOG("CPU vendor %s: the injection recipe is for the AMD CPU",
-		       vendor);
-		TH_LOG("that QEMU's TCG presents (a deferred error in bank 4)");
-	}
+	if (strcmp(vendor, "AuthenticAMD"))
+		/* A deferred error in bank 4: AMD without SMCA, as TCG's CPU. */
+		SKIP(return, "CPU vendor %s: no injection recipe for it",
+		     vendor);
 	if (dev && *dev) {
 		ASSERT_EQ(0, pmem_base(dev, &self->base)) {
 			TH_LOG("%s: no physical address in %s or %s", dev,
