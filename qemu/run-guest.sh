@@ -45,8 +45,12 @@ rm -f "$out/console.log" "$out/ktap.log" "$out/dmesg.log" "$out/exit" "$out/erro
 fail() { echo "$*" >"$out/error"; die "$*"; }
 
 accel=$("$(dirname "$0")/../scripts/accel.sh" "$kernel" "${ACCEL_CACHE:-$out/accel}")
-cpu=max
-[ "$accel" = kvm ] && cpu=host
+# Under TCG, one host thread runs both vCPUs in turn (thread=single):
+# with a thread per vCPU, a vCPU can still run a translation of kernel
+# text that another has just patched (static keys, when a test enables a
+# tracepoint), and the guest oopses on a stray int3 in __schedule.
+cpu=host accel_opt=kvm
+[ "$accel" = kvm ] || cpu=max accel_opt=tcg,thread=single
 
 # Fresh, empty backing files for every boot.  The NVDIMM: 1 GiB of data
 # after 128 KiB of labels (the namespace must be a multiple of its 16 MiB
@@ -72,7 +76,7 @@ wd=$((timeout > 120 ? timeout - 60 : timeout / 2))
 
 # preempt=full: threads racing with a system call run while it is in
 # flight even on a busy vCPU.  harness.timeout: the guest's watchdog.
-set -- -accel "$accel" -machine pc,nvdimm=on -cpu "$cpu" -smp "$cpus" \
+set -- -accel "$accel_opt" -machine pc,nvdimm=on -cpu "$cpu" -smp "$cpus" \
 	-m "$mem,slots=4,maxmem=8G" "$@" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic preempt=full $memmap $nullblk kunit.enable=0 hung_task_timeout_secs=60 harness.timeout=$wd ${GUEST_APPEND:-}" \
