@@ -142,7 +142,7 @@ img=$kbuild/arch/x86/boot/bzImage
 initrd=$3/initramfs.cpio
 expect "a guest that dies is reported" "the guest died" \
 	env GUEST_APPEND=harness=exit "$top/qemu/run-guest.sh" "$img" "$initrd" "$out/guest-exit"
-expect "a guest that hangs is reported, by its watchdog" "=== GUEST-WATCHDOG" \
+expect "a guest that hangs is reported, by its watchdog" "GUEST-WATCHDOG the tests are still running" \
 	env GUEST_APPEND=harness=hang GUEST_TIMEOUT=60 "$top/qemu/run-guest.sh" "$img" "$initrd" "$out/guest-hang"
 expect "a hung test is named, the results before it kept" "it was running fake.hang" \
 	env GUEST_APPEND=harness=hang-test GUEST_TIMEOUT=90 T=dax_test \
