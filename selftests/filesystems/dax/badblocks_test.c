@@ -57,7 +57,6 @@
 #include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <linux/io_uring.h>
 #include <linux/types.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -76,13 +75,6 @@
 #ifndef __NR_statx
 #define __NR_statx		332	/* x86_64 */
 #endif
-#ifndef __NR_io_uring_setup
-#define __NR_io_uring_setup	425
-#endif
-#ifndef __NR_io_uring_enter
-#define __NR_io_uring_enter	426
-#endif
-
 #define PAGE		4096
 #define NPAGES		4
 #define FILE_LEN	(NPAGES * PAGE)
@@ -184,82 +176,25 @@ static bool file_clean(const struct bb_list *l, int fd)
 
 /*
  * One IORING_OP_WRITE of @len bytes of @buf at @pos of @fd, on a ring of
- * one entry set up with the raw system calls (no liburing).  0 with the
- * result of the completion in @res (bytes written or -errno); -1 with
- * errno if io_uring is not available; -2 if the ring did not work.
+ * one entry.  0 with the result of the completion in @res (bytes written
+ * or -errno); -1 with errno if io_uring is not available; -2 if the ring
+ * did not work.
  */
 static int uring_write(int fd, const void *buf, unsigned int len, off_t pos,
 		       int *res)
 {
-	char *sq = MAP_FAILED, *cq = MAP_FAILED, *sqes = MAP_FAILED;
-	size_t sq_len, cq_len, sqes_len;
-	struct io_uring_params p;
-	struct io_uring_sqe *sqe;
-	struct io_uring_cqe *cqe;
-	unsigned int *tail, *head, *array, t, h;
-	int ring, ret = -2;
+	struct dax_uring r;
+	int ret = -2, err;
 
-	memset(&p, 0, sizeof(p));
-	ring = syscall(__NR_io_uring_setup, 1, &p);
-	if (ring < 0)
-		return -1;
-	sq_len = p.sq_off.array + p.sq_entries * sizeof(__u32);
-	cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
-	if (p.features & IORING_FEAT_SINGLE_MMAP) {
-		if (cq_len > sq_len)
-			sq_len = cq_len;
-		cq_len = sq_len;
-	}
-	sqes_len = p.sq_entries * sizeof(struct io_uring_sqe);
-	sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
-	if (sq == MAP_FAILED)
-		goto out;
-	if (p.features & IORING_FEAT_SINGLE_MMAP)
-		cq = sq;
-	else
-		cq = mmap(NULL, cq_len, PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
-	sqes = mmap(NULL, sqes_len, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
-	if (cq == MAP_FAILED || sqes == MAP_FAILED)
-		goto out;
-
-	sqe = (struct io_uring_sqe *)sqes;
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_WRITE;
-	sqe->fd = fd;
-	sqe->addr = (unsigned long)buf;
-	sqe->len = len;
-	sqe->off = pos;
-	sqe->user_data = 1;
-	tail = (unsigned int *)(sq + p.sq_off.tail);
-	array = (unsigned int *)(sq + p.sq_off.array);
-	t = *tail;
-	array[t & *(unsigned int *)(sq + p.sq_off.ring_mask)] = 0;
-	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
-	if (syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS,
-		    NULL, 0) < 0)
-		goto out;
-
-	head = (unsigned int *)(cq + p.cq_off.head);
-	h = *head;
-	if (__atomic_load_n((unsigned int *)(cq + p.cq_off.tail),
-			    __ATOMIC_ACQUIRE) == h)
-		goto out;
-	cqe = (struct io_uring_cqe *)(cq + p.cq_off.cqes) +
-	      (h & *(unsigned int *)(cq + p.cq_off.ring_mask));
-	*res = cqe->res;
-	__atomic_store_n(head, h + 1, __ATOMIC_RELEASE);
-	ret = 0;
-out:
-	if (sqes != MAP_FAILED)
-		munmap(sqes, sqes_len);
-	if (cq != MAP_FAILED && cq != sq)
-		munmap(cq, cq_len);
-	if (sq != MAP_FAILED)
-		munmap(sq, sq_len);
-	close(ring);
+	dax_uring_init(&r);
+	if (dax_uring_setup(&r, 1, 0))
+		ret = r.fd < 0 ? -1 : -2;
+	else if (dax_uring_submit_write(&r, fd, buf, len, pos) == 1 &&
+		 !dax_uring_reap(&r, res))
+		ret = 0;
+	err = errno;
+	dax_uring_close(&r);
+	errno = err;
 	return ret;
 }
 

@@ -3,8 +3,8 @@
  * Helpers shared by the DAX selftests: format and mount a pmem device with
  * DAX, find where a file's data lives on the device, inject, list and
  * scrub bad sectors through /sys/block/pmemN/badblocks, fill and check test
- * data, read a page through a mapping that may raise SIGBUS, and count
- * lines of the kernel log.
+ * data, read a page through a mapping that may raise SIGBUS, count lines
+ * of the kernel log, and write through a raw io_uring ring.
  *
  * The tests format block devices, so they only run on devices named
  * explicitly (opt-in):
@@ -46,10 +46,12 @@
 #include <unistd.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
+#include <linux/io_uring.h>
 #include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "../../kselftest_harness.h"
@@ -303,6 +305,144 @@ static inline int dax_klog_count(const char *needle)
 		n++;
 	free(log);
 	return n;
+}
+
+#ifndef __NR_io_uring_setup
+#define __NR_io_uring_setup	425
+#endif
+#ifndef __NR_io_uring_enter
+#define __NR_io_uring_enter	426
+#endif
+
+/*
+ * An io_uring ring set up with the raw system calls (no liburing).  A
+ * pointer is MAP_FAILED while it is not mapped.
+ */
+struct dax_uring {
+	int fd;
+	struct io_uring_params p;
+	char *sq, *cq;
+	struct io_uring_sqe *sqes;
+	size_t sq_len, cq_len, sqes_len;
+};
+
+#define DAX_RING_U32(base, off)	((unsigned int *)((base) + (off)))
+
+static inline void dax_uring_init(struct dax_uring *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	r->sq = MAP_FAILED;
+	r->cq = MAP_FAILED;
+	r->sqes = MAP_FAILED;
+}
+
+static inline void *dax_uring_map(struct dax_uring *r, size_t len,
+				  off_t what)
+{
+	return mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, r->fd, what);
+}
+
+/* A ring of @entries with @flags (IORING_SETUP_*): 0, or -1 with errno. */
+static inline int dax_uring_setup(struct dax_uring *r, unsigned int entries,
+				  unsigned int flags)
+{
+	r->p.flags = flags;
+	r->fd = syscall(__NR_io_uring_setup, entries, &r->p);
+	if (r->fd < 0)
+		return -1;
+	r->sq_len = r->p.sq_off.array + r->p.sq_entries * sizeof(__u32);
+	r->cq_len = r->p.cq_off.cqes +
+		    r->p.cq_entries * sizeof(struct io_uring_cqe);
+	if (r->p.features & IORING_FEAT_SINGLE_MMAP) {
+		if (r->cq_len > r->sq_len)
+			r->sq_len = r->cq_len;
+		r->cq_len = r->sq_len;
+	}
+	r->sqes_len = r->p.sq_entries * sizeof(struct io_uring_sqe);
+	r->sq = dax_uring_map(r, r->sq_len, IORING_OFF_SQ_RING);
+	if (r->sq == MAP_FAILED)
+		return -1;
+	if (r->p.features & IORING_FEAT_SINGLE_MMAP)
+		r->cq = r->sq;
+	else
+		r->cq = dax_uring_map(r, r->cq_len, IORING_OFF_CQ_RING);
+	if (r->cq == MAP_FAILED)
+		return -1;
+	r->sqes = dax_uring_map(r, r->sqes_len, IORING_OFF_SQES);
+	return r->sqes == MAP_FAILED ? -1 : 0;
+}
+
+static inline void dax_uring_close(struct dax_uring *r)
+{
+	if (r->sqes != MAP_FAILED)
+		munmap(r->sqes, r->sqes_len);
+	if (r->cq != MAP_FAILED && r->cq != r->sq)
+		munmap(r->cq, r->cq_len);
+	if (r->sq != MAP_FAILED)
+		munmap(r->sq, r->sq_len);
+	if (r->fd >= 0)
+		close(r->fd);
+	dax_uring_init(r);
+}
+
+/*
+ * Queue an IORING_OP_WRITE of @len bytes of @buf at @pos of @fd and submit
+ * it, without IORING_ENTER_GETEVENTS: on an IOPOLL ring, nobody polls for it.
+ * Returns what io_uring_enter() does: 1 if it was submitted.
+ */
+static inline int dax_uring_submit_write(struct dax_uring *r, int fd,
+					 const void *buf, unsigned int len,
+					 off_t pos)
+{
+	unsigned int *tail = DAX_RING_U32(r->sq, r->p.sq_off.tail);
+	unsigned int t = *tail;
+	unsigned int i = t & *DAX_RING_U32(r->sq, r->p.sq_off.ring_mask);
+	struct io_uring_sqe *sqe = &r->sqes[i];
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_WRITE;
+	sqe->fd = fd;
+	sqe->addr = (unsigned long)buf;
+	sqe->len = len;
+	sqe->off = pos;
+	sqe->user_data = 1;
+	DAX_RING_U32(r->sq, r->p.sq_off.array)[i] = i;
+	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
+	return syscall(__NR_io_uring_enter, r->fd, 1, 0, 0, NULL, 0);
+}
+
+/* Completions posted to the CQ ring and not consumed yet. */
+static inline unsigned int dax_uring_cq_ready(struct dax_uring *r)
+{
+	return __atomic_load_n(DAX_RING_U32(r->cq, r->p.cq_off.tail),
+			       __ATOMIC_ACQUIRE) -
+	       *DAX_RING_U32(r->cq, r->p.cq_off.head);
+}
+
+/*
+ * Wait for one completion (on an IOPOLL ring: poll for it) and consume it:
+ * 0 with its result in @res, or -1 with errno.
+ */
+static inline int dax_uring_reap(struct dax_uring *r, int *res)
+{
+	unsigned int *head = DAX_RING_U32(r->cq, r->p.cq_off.head);
+	unsigned int h = *head;
+	struct io_uring_cqe *cqe;
+
+	if (syscall(__NR_io_uring_enter, r->fd, 0, 1, IORING_ENTER_GETEVENTS,
+		    NULL, 0) < 0)
+		return -1;
+	if (!dax_uring_cq_ready(r)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	cqe = (struct io_uring_cqe *)(r->cq + r->p.cq_off.cqes) +
+	      (h & *DAX_RING_U32(r->cq, r->p.cq_off.ring_mask));
+	*res = cqe->res;
+	__atomic_store_n(head, h + 1, __ATOMIC_RELEASE);
+	return 0;
 }
 
 /*

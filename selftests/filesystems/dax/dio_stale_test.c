@@ -38,7 +38,6 @@
  */
 #define _GNU_SOURCE
 #include <linux/aio_abi.h>
-#include <linux/io_uring.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <sys/mman.h>
@@ -64,13 +63,6 @@
 #define FAULT_OFF	(4 * 1024 * 1024)	/* the mapping faulted meanwhile */
 #define POKE_OFF	(PAGE + 100)	/* the byte stored, in that mapping */
 #define FAULT_MAX_MS	2000
-
-#ifndef __NR_io_uring_setup
-#define __NR_io_uring_setup	425
-#endif
-#ifndef __NR_io_uring_enter
-#define __NR_io_uring_enter	426
-#endif
 
 enum racer { RACE_NONE, RACE_MMAP_STORES, RACE_BUFFERED_READS, RACE_WILLNEED };
 
@@ -408,135 +400,6 @@ TEST_F_TIMEOUT(dio, nowait_cached_eagain, 300)
 	EXPECT_EQ(before, fallbacks());
 }
 
-/*
- * A ring set up with the raw io_uring system calls (no liburing), as in
- * badblocks_test.c.  A pointer is MAP_FAILED while it is not mapped.
- */
-struct uring {
-	int fd;
-	struct io_uring_params p;
-	char *sq, *cq;
-	struct io_uring_sqe *sqes;
-	size_t sq_len, cq_len, sqes_len;
-};
-
-#define RING_U32(base, off)	((unsigned int *)((base) + (off)))
-
-static void uring_init(struct uring *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->fd = -1;
-	r->sq = MAP_FAILED;
-	r->cq = MAP_FAILED;
-	r->sqes = MAP_FAILED;
-}
-
-static void *uring_map(struct uring *r, size_t len, off_t what)
-{
-	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-		    r->fd, what);
-}
-
-/* A ring of @entries with @flags (IORING_SETUP_*): 0, or -1 with errno. */
-static int uring_setup(struct uring *r, unsigned int entries,
-		       unsigned int flags)
-{
-	r->p.flags = flags;
-	r->fd = syscall(__NR_io_uring_setup, entries, &r->p);
-	if (r->fd < 0)
-		return -1;
-	r->sq_len = r->p.sq_off.array + r->p.sq_entries * sizeof(__u32);
-	r->cq_len = r->p.cq_off.cqes +
-		    r->p.cq_entries * sizeof(struct io_uring_cqe);
-	if (r->p.features & IORING_FEAT_SINGLE_MMAP) {
-		if (r->cq_len > r->sq_len)
-			r->sq_len = r->cq_len;
-		r->cq_len = r->sq_len;
-	}
-	r->sqes_len = r->p.sq_entries * sizeof(struct io_uring_sqe);
-	r->sq = uring_map(r, r->sq_len, IORING_OFF_SQ_RING);
-	if (r->sq == MAP_FAILED)
-		return -1;
-	if (r->p.features & IORING_FEAT_SINGLE_MMAP)
-		r->cq = r->sq;
-	else
-		r->cq = uring_map(r, r->cq_len, IORING_OFF_CQ_RING);
-	if (r->cq == MAP_FAILED)
-		return -1;
-	r->sqes = uring_map(r, r->sqes_len, IORING_OFF_SQES);
-	return r->sqes == MAP_FAILED ? -1 : 0;
-}
-
-static void uring_close(struct uring *r)
-{
-	if (r->sqes != MAP_FAILED)
-		munmap(r->sqes, r->sqes_len);
-	if (r->cq != MAP_FAILED && r->cq != r->sq)
-		munmap(r->cq, r->cq_len);
-	if (r->sq != MAP_FAILED)
-		munmap(r->sq, r->sq_len);
-	if (r->fd >= 0)
-		close(r->fd);
-	uring_init(r);
-}
-
-/*
- * Queue an IORING_OP_WRITE of @len bytes of @buf at @pos of @fd and submit
- * it, without IORING_ENTER_GETEVENTS: on an IOPOLL ring, nobody polls for it.
- * Returns what io_uring_enter() does: 1 if it was submitted.
- */
-static int uring_submit_write(struct uring *r, int fd, const void *buf,
-			      unsigned int len, off_t pos)
-{
-	unsigned int *tail = RING_U32(r->sq, r->p.sq_off.tail);
-	unsigned int t = *tail;
-	unsigned int i = t & *RING_U32(r->sq, r->p.sq_off.ring_mask);
-	struct io_uring_sqe *sqe = &r->sqes[i];
-
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_WRITE;
-	sqe->fd = fd;
-	sqe->addr = (unsigned long)buf;
-	sqe->len = len;
-	sqe->off = pos;
-	sqe->user_data = 1;
-	RING_U32(r->sq, r->p.sq_off.array)[i] = i;
-	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
-	return syscall(__NR_io_uring_enter, r->fd, 1, 0, 0, NULL, 0);
-}
-
-/* Completions posted to the CQ ring and not consumed yet. */
-static unsigned int uring_cq_ready(struct uring *r)
-{
-	return __atomic_load_n(RING_U32(r->cq, r->p.cq_off.tail),
-			       __ATOMIC_ACQUIRE) -
-	       *RING_U32(r->cq, r->p.cq_off.head);
-}
-
-/*
- * Wait for one completion (on an IOPOLL ring: poll for it) and consume it:
- * 0 with its result in @res, or -1 with errno.
- */
-static int uring_reap(struct uring *r, int *res)
-{
-	unsigned int *head = RING_U32(r->cq, r->p.cq_off.head);
-	unsigned int h = *head;
-	struct io_uring_cqe *cqe;
-
-	if (syscall(__NR_io_uring_enter, r->fd, 0, 1, IORING_ENTER_GETEVENTS,
-		    NULL, 0) < 0)
-		return -1;
-	if (!uring_cq_ready(r)) {
-		errno = EAGAIN;
-		return -1;
-	}
-	cqe = (struct io_uring_cqe *)(r->cq + r->p.cq_off.cqes) +
-	      (h & *RING_U32(r->cq, r->p.cq_off.ring_mask));
-	*res = cqe->res;
-	__atomic_store_n(head, h + 1, __ATOMIC_RELEASE);
-	return 0;
-}
-
 /* Writes in flight on block device @dev ("/dev/nullb0"), or -1. */
 static int inflight_writes(const char *dev)
 {
@@ -611,7 +474,7 @@ FIXTURE(dio_poll) {
 	int bfd;		/* buffered */
 	char *buf;		/* aligned buffer for direct I/O */
 	char *map;		/* CHUNK bytes of the file at FAULT_OFF */
-	struct uring ring;	/* IORING_SETUP_IOPOLL */
+	struct dax_uring ring;	/* IORING_SETUP_IOPOLL */
 	bool pending;		/* a write on the ring is not reaped yet */
 	int bad_lines;		/* BAD_LINE in the kernel log before the test */
 };
@@ -637,7 +500,7 @@ FIXTURE_SETUP(dio_poll)
 	self->dfd = -1;
 	self->bfd = -1;
 	self->map = MAP_FAILED;
-	uring_init(&self->ring);
+	dax_uring_init(&self->ring);
 	if (dev && *dev) {
 		/* What the test needs of the device, before formatting it. */
 		snprintf(tmp, sizeof(tmp), "%s", dev);
@@ -663,8 +526,8 @@ FIXTURE_TEARDOWN(dio_poll)
 
 	/* Poll for the write, so that it drops its reference to the file. */
 	if (self->pending)
-		uring_reap(&self->ring, &res);
-	uring_close(&self->ring);
+		dax_uring_reap(&self->ring, &res);
+	dax_uring_close(&self->ring);
 	if (self->map != MAP_FAILED)
 		munmap(self->map, CHUNK);
 	if (self->dfd >= 0)
@@ -706,7 +569,7 @@ TEST_F_TIMEOUT(dio_poll, iopoll_write_fault, 60)
 	ASSERT_EQ(0, fsync(self->dfd));
 	ASSERT_EQ(0, posix_fadvise(self->bfd, 0, 0, POSIX_FADV_DONTNEED));
 	errno = 0;
-	ASSERT_EQ(0, uring_setup(&self->ring, 4, IORING_SETUP_IOPOLL)) {
+	ASSERT_EQ(0, dax_uring_setup(&self->ring, 4, IORING_SETUP_IOPOLL)) {
 		TH_LOG("io_uring_setup(IORING_SETUP_IOPOLL): %s",
 		       strerror(errno));
 	}
@@ -717,15 +580,15 @@ TEST_F_TIMEOUT(dio_poll, iopoll_write_fault, 60)
 	/* The polled write, of generation 1: nobody polls for it. */
 	for (i = 0; i < POLL_LEN; i++)
 		self->buf[i] = pattern(i, 1);
-	ASSERT_EQ(1, uring_submit_write(&self->ring, self->dfd, self->buf,
-					POLL_LEN, 0)) {
+	ASSERT_EQ(1, dax_uring_submit_write(&self->ring, self->dfd,
+					    self->buf, POLL_LEN, 0)) {
 		TH_LOG("io_uring_enter: %s", strerror(errno));
 	}
 	self->pending = true;
 
 	/* 500 times the completion time of a bio that is not polled. */
 	usleep(100000);
-	cqes = uring_cq_ready(&self->ring);
+	cqes = dax_uring_cq_ready(&self->ring);
 	writes = inflight_writes(self->m.dev);
 	busy = poll_hctx_busy(self->m.dev, seen, sizeof(seen));
 	TH_LOG("after 100 ms: %d CQEs, %d writes in flight, %d on poll hctxs (%s), %ld fallbacks",
@@ -754,7 +617,7 @@ TEST_F_TIMEOUT(dio_poll, iopoll_write_fault, 60)
 	EXPECT_GT(FAULT_MAX_MS, ms);
 
 	/* Poll: the write completes, with its data. */
-	ASSERT_EQ(0, uring_reap(&self->ring, &res)) {
+	ASSERT_EQ(0, dax_uring_reap(&self->ring, &res)) {
 		TH_LOG("reaping the write: %s", strerror(errno));
 	}
 	self->pending = false;
