@@ -489,22 +489,18 @@ TEST_F_TIMEOUT(poison, read_across_bad_sector, 120)
 	expect_unchanged(_metadata, self);
 }
 
-/* A write of exactly the bad sector clears it and maps the page back. */
-TEST_F_TIMEOUT(poison, clearing_write, 120)
+/*
+ * After a clear: nothing in the page is listed any more, and the page reads
+ * back as self->data through read() and through a new mapping (it is
+ * mapped back).
+ */
+static void expect_cleared(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(poison) *self)
 {
 	const char *dev = self->m.dev;
-	unsigned char buf[SECTOR_SIZE], page[PAGE];
-	ssize_t ret;
+	unsigned char page[PAGE];
 	int mapped;
 
-	poison_prepare(_metadata, self);
-	dax_fill(buf, BAD_OFF, SECTOR_SIZE, 1);
-	errno = 0;
-	ret = pwrite(self->fd, buf, SECTOR_SIZE, BAD_OFF);
-	ASSERT_EQ(SECTOR_SIZE, ret) {
-		TH_LOG("write of the bad sector: %s", strerror(errno));
-	}
-	memcpy(self->data + BAD_OFF, buf, SECTOR_SIZE);
 	EXPECT_EQ(0, dax_bad_in(dev, self->bad, 1));
 	EXPECT_EQ(0, dax_bad_in(dev, self->page, SPP));
 
@@ -524,6 +520,23 @@ TEST_F_TIMEOUT(poison, clearing_write, 120)
 		EXPECT_EQ(0, memcmp(page, self->data + PAGE_OFF, PAGE));
 }
 
+/* A write of exactly the bad sector clears it and maps the page back. */
+TEST_F_TIMEOUT(poison, clearing_write, 120)
+{
+	unsigned char buf[SECTOR_SIZE];
+	ssize_t ret;
+
+	poison_prepare(_metadata, self);
+	dax_fill(buf, BAD_OFF, SECTOR_SIZE, 1);
+	errno = 0;
+	ret = pwrite(self->fd, buf, SECTOR_SIZE, BAD_OFF);
+	ASSERT_EQ(SECTOR_SIZE, ret) {
+		TH_LOG("write of the bad sector: %s", strerror(errno));
+	}
+	memcpy(self->data + BAD_OFF, buf, SECTOR_SIZE);
+	expect_cleared(_metadata, self);
+}
+
 /*
  * Hole punch or zero range over the consumed page clear the sector; the
  * page reads as zeroes, through read() and a mapping, and takes data again.
@@ -540,22 +553,7 @@ static void clear_by_fallocate(struct __test_metadata *_metadata,
 		TH_LOG("fallocate(%#x): %s", mode, strerror(errno));
 	}
 	memset(self->data + PAGE_OFF, 0, PAGE);
-	EXPECT_EQ(0, dax_bad_in(dev, self->bad, 1));
-	EXPECT_EQ(0, dax_bad_in(dev, self->page, SPP));
-
-	errno = 0;
-	EXPECT_EQ(PAGE, pread(self->fd, page, PAGE, PAGE_OFF)) {
-		TH_LOG("read of the page: %s", strerror(errno));
-	}
-	EXPECT_EQ(0, memcmp(page, self->data + PAGE_OFF, PAGE));
-	EXPECT_TRUE(dax_reads_back(self->fd, self->data, 0, FILE_LEN));
-	mapped = dax_map_read(self->fd, PAGE_OFF, page);
-	EXPECT_EQ(0, mapped) {
-		TH_LOG("%s through a mapping of the page",
-		       mapped > 0 ? "SIGBUS" : "mmap failed");
-	}
-	if (!mapped)
-		EXPECT_EQ(0, memcmp(page, self->data + PAGE_OFF, PAGE));
+	expect_cleared(_metadata, self);
 
 	/* The page takes data again (on XFS zero range, in its old block). */
 	dax_fill(page, PAGE_OFF, PAGE, 1);
