@@ -4,8 +4,10 @@
 #
 #   Debian linux-source-7.3 (or KSRC=)  --make source-->  build/linux @ v7.3.4
 #   patches/ + series                    --make tree-->    build/linux @ series
-#   qemu/guest.config + kunit/           --make kernel-->  build/kernel (one build,
-#                                                          for kunit.py and the guest)
+#   qemu/guest.config + kunit/           --make kernel-->  build/kernel (for kunit.py,
+#     + qemu/pmem.config                                   the series checks and the guest)
+#   qemu/guest.config + qemu/nfit.config --make kernel-nfit--> build/kernel-nfit (the
+#     + tools/testing/nvdimm                               nfit_test guest)
 #   kunit.py run                         --make kunit-->   KUnit results
 #   selftests in build/linux + qemu/     --make selftests-> guest with NVDIMM + pmem
 #
@@ -19,15 +21,21 @@ JOBS ?= $(shell nproc)
 
 # VARIANT=debug: the same tests on a lockdep + KASAN + DEBUG_VM kernel.
 VARIANT ?=
+# Two kernels: KBUILD (KUnit, the per-patch builds and the main guest, the
+# pmem drivers built in) and NFIT_KBUILD (the nfit_test guest: the same
+# guest, the pmem drivers as the modules that nfit_test rebuilds).
 ifeq ($(VARIANT),debug)
 KBUILD := $(BUILD)/kernel-debug
-KCONFIGS := kunit qemu/guest.config qemu/debug.config
+KCONFIGS := kunit qemu/guest.config qemu/pmem.config qemu/debug.config
+NFIT_KCONFIGS := qemu/guest.config qemu/nfit.config qemu/debug.config
 GUEST_TIMEOUT ?= 3600
 else
 KBUILD := $(BUILD)/kernel
-KCONFIGS := kunit qemu/guest.config
+KCONFIGS := kunit qemu/guest.config qemu/pmem.config
+NFIT_KCONFIGS := qemu/guest.config qemu/nfit.config
 GUEST_TIMEOUT ?= 1800
 endif
+export NFIT_KBUILD := $(KBUILD)-nfit
 OUT := $(KBUILD)/out
 export RESULTS := $(OUT)/results.tsv
 export GUEST_TIMEOUT
@@ -44,6 +52,8 @@ KUNIT := cd $(TREE) && python3 tools/testing/kunit/kunit.py
 KUNIT_CONFIG_ARGS := --arch=x86_64 --build_dir=$(KBUILD) --make_options 'CC=ccache gcc' \
 	$(foreach c,$(KCONFIGS),--kunitconfig=$(CURDIR)/$(c))
 KUNIT_ARGS := $(KUNIT_CONFIG_ARGS) --jobs=$(JOBS)
+NFIT_KUNIT_ARGS := --arch=x86_64 --build_dir=$(NFIT_KBUILD) --make_options 'CC=ccache gcc' \
+	$(foreach c,$(NFIT_KCONFIGS),--kunitconfig=$(CURDIR)/$(c)) --jobs=$(JOBS)
 BZIMAGE := $(KBUILD)/arch/x86/boot/bzImage
 SELFTESTS := filesystems/dax
 # make selftests T=dio_stale_test, T=dio_poll or T=dio.xfs_nullblk: one test
@@ -54,7 +64,7 @@ export T
 # in the kernel's build directory.
 .NOTPARALLEL:
 
-.PHONY: all deps source tree export config check check-harness kernel kunit selftests shell \
+.PHONY: all deps source tree export config check check-harness kernel kernel-nfit kunit selftests shell \
 	run test bench bench-nostale bench-badblocks bench-mapdirect test-debug mbox clean distclean
 
 all: run
@@ -100,16 +110,26 @@ kernel: tree
 	@$(KUNIT) build $(KUNIT_ARGS) >$(KBUILD)/build.log 2>&1 || \
 		{ tail -n 40 $(KBUILD)/build.log; echo "error: kernel build failed"; exit 1; }
 
+# The nfit_test guest's kernel, and nfit_test's modules in NFIT_KBUILD/modules.
+kernel-nfit: tree
+	@scripts/build-nfit.sh $(TREE) $(NFIT_KBUILD) "$(NFIT_KUNIT_ARGS)"
+
 kunit: kernel
 	@scripts/run-kunit.sh "$(KUNIT_ARGS)" $(TREE) $(OUT) kunit/suites
 
-# kselftests built against build/linux's headers, run in the guest.
+# kselftests built against build/linux's headers, run in the guests: the
+# main one, and the nfit_test one for the tests of nfit_test's bus.  A
+# kernel-nfit that fails is recorded, and the main guest runs all the same
+# (run-selftests.sh fails the nfit_test tests without their kernel).
 selftests: kernel
+	-@$(MAKE) --no-print-directory kernel-nfit
 	@scripts/run-selftests.sh $(TREE) $(KBUILD) $(OUT) $(SELFTESTS)
 
 # The guest with every device, and a shell on its console instead of the
 # tests (the kselftests are in /kselftest; exit to power off).
+# GUEST_BED=nfit: the nfit_test guest.
 shell: kernel
+	@[ "$${GUEST_BED:-}" != nfit ] || $(MAKE) --no-print-directory kernel-nfit
 	@GUEST_SHELL=1 scripts/run-selftests.sh $(TREE) $(KBUILD) $(OUT) $(SELFTESTS)
 
 run: deps
@@ -144,7 +164,8 @@ mbox: tree
 	@scripts/mbox.sh $(TREE) $(CURDIR) $(BUILD)/mbox
 
 clean:
-	rm -rf $(BUILD)/kernel $(BUILD)/kernel-debug $(BUILD)/mbox
+	rm -rf $(BUILD)/kernel $(BUILD)/kernel-debug $(BUILD)/kernel-nfit $(BUILD)/kernel-debug-nfit \
+		$(BUILD)/mbox
 
 # Refuses while build/linux has commits that `make export` has not saved.
 distclean:

@@ -5,7 +5,9 @@
 #
 # A busybox initramfs with the host's pmem and filesystem tools (and the
 # shared libraries they need), the installed kselftests, optionally a
-# benchmark directory (as /bench), and qemu/init.
+# benchmark directory (as /bench), and qemu/init.  GUEST_MODULES=DIR adds
+# the kernel modules installed in DIR (DIR/lib/modules/RELEASE, with its
+# modules.dep), for the nfit_test guest.
 set -eu
 . "$(dirname "$0")/../scripts/lib.sh"
 
@@ -50,6 +52,12 @@ cp -a "$kst" "$root/kselftest"
 find "$root/kselftest" "$root/bench" -type f -perm -u+x 2>/dev/null | while read -r f; do
 	if file "$f" | grep -q ELF; then copy_libs "$f"; fi
 done
+
+if [ -n "${GUEST_MODULES:-}" ]; then
+	[ -d "$GUEST_MODULES/lib/modules" ] || die "no modules in $GUEST_MODULES (make kernel-nfit)"
+	mkdir -p "$root/lib"
+	cp -a "$GUEST_MODULES/lib/modules" "$root/lib/"
+fi
 
 cp "$(dirname "$0")/init" "$root/init"
 chmod +x "$root/init"

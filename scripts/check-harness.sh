@@ -16,7 +16,8 @@
 #  - an expected failure (xfail) that passes;
 #  - a guest that dies, one that hangs (with the test it was running
 #    named, and the results before it kept), one without its kernel log,
-#    one without its NVDIMM, one without virtio-pmem.
+#    one without its NVDIMM, one without virtio-pmem, a skip that ./skips
+#    does not list, and the nfit_test guest without nfit_test.
 # Each case records PASS when the step failed with the expected message.
 # Exits non-zero when one did not.
 set -u
@@ -139,7 +140,7 @@ expect "an expected failure that passes fails" "passes now: remove it from xfail
 	env XFAIL_LIST="$out/xfail" sh -c ". '$top/scripts/lib.sh'; record_result PASS 'selftests: fake: a'; results_exit"
 
 img=$kbuild/arch/x86/boot/bzImage
-initrd=$3/initramfs.cpio
+initrd=$3/initramfs-main.cpio
 expect "a guest that dies is reported" "the guest died" \
 	env GUEST_APPEND=harness=exit "$top/qemu/run-guest.sh" "$img" "$initrd" "$out/guest-exit"
 expect "a guest that hangs is reported, by its watchdog" "GUEST-WATCHDOG the tests are still running" \
@@ -157,4 +158,12 @@ expect "a missing NVDIMM is reported" "no NVDIMM fsdax namespace" \
 	env GUEST_NVDIMM=0 "$top/qemu/run-guest.sh" "$img" "$initrd" "$out/guest-no-nvdimm"
 expect "a missing virtio-pmem device is reported" "no virtio-pmem device" \
 	env GUEST_VPMEM=0 "$top/qemu/run-guest.sh" "$img" "$initrd" "$out/guest-no-vpmem"
+expect "a skip that the skips file does not list fails" "./skips does not list it" \
+	env GUEST_APPEND=harness=skip-test T=dax_test \
+	"$top/scripts/run-selftests.sh" "$tree" "$kbuild" "$out/skip-test" filesystems/dax
+# The nfit_test guest without nfit_test's modules.
+"$top/qemu/mkinitramfs.sh" "$out/no-modules.cpio" "$3/kselftest" >/dev/null
+expect "a missing nfit_test is reported" "modprobe nfit_test failed" \
+	env GUEST_APPEND=harness.bed=nfit "$top/qemu/run-guest.sh" \
+	"${NFIT_KBUILD:-$kbuild-nfit}/arch/x86/boot/bzImage" "$out/no-modules.cpio" "$out/guest-no-nfit"
 results_exit

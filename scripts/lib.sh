@@ -78,7 +78,7 @@ build_base() {		# TREE KBASE TOP LOG
 	msg "building $BASE_TAG for comparison in $2 (log: $4)"
 	(cd "$_base" && python3 tools/testing/kunit/kunit.py build --arch=x86_64 \
 		--build_dir="$2" --jobs="$(nproc)" --make_options 'CC=ccache gcc' \
-		--kunitconfig="$3/qemu/guest.config") >"$4" 2>&1 ||
+		--kunitconfig="$3/qemu/guest.config" --kunitconfig="$3/qemu/pmem.config") >"$4" 2>&1 ||
 		die "$BASE_TAG build failed (log: $4)"
 }
 

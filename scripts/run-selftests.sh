@@ -6,7 +6,8 @@
 # Build the kselftests TARGETs of TREE against its headers, pack them into
 # the guest's initramfs, boot the guest (qemu/run-guest.sh) and record one
 # result per test case from its KTAP output.
-#  - A skip is a failure: the guest provides every device the tests ask for.
+#  - A skip is a failure unless ./skips lists it with the reason: the
+#    guests provide every device the tests ask for.
 #  - A test that the binary lists but the run does not report is a failure,
 #    and so is a binary whose listing (-l) fails.
 #  - After a hang or a panic the KTAP so far is parsed, and the test that
@@ -15,7 +16,8 @@
 #    or KASAN report, is a failure.
 #  - Programs in ISOLATED (machine checks can take a machine down) run in a
 #    guest of their own, so that they cannot take the others' results with
-#    them.
+#    them; the variants named *_nfit run in the nfit_test guest, on the
+#    kernel in NFIT_KBUILD (make kernel-nfit).
 # T=PROG, T=FIXTURE[.VARIANT[.TEST]] runs a subset; GUEST_SHELL=1 boots the
 # guest with a shell instead.  Exits non-zero when anything failed.
 set -eu
@@ -24,6 +26,7 @@ set -eu
 ISOLATED="poison_test"
 
 tree=$1 kbuild=$2 out=$3; shift 3
+NFIT_KBUILD=${NFIT_KBUILD:-$kbuild-nfit}
 targets=$*
 top=$(pwd)
 kst=$out/kselftest
@@ -41,10 +44,24 @@ msg "building kselftests ($targets) against $tree headers"
 	results_exit
 }
 
+# The kernel, modules and command line of each guest (boot_guest BOOT).
+boot_guest() {
+	kernel=$kbuild/arch/x86/boot/bzImage modules= append= devices=
+	if [ "$1" = nfit ]; then
+		kernel=$NFIT_KBUILD/arch/x86/boot/bzImage modules=$NFIT_KBUILD/modules
+		append=harness.bed=nfit
+		# Nothing but nfit_test: no QEMU NVDIMM, no virtio-pmem.
+		devices="GUEST_NVDIMM=0 GUEST_VPMEM=0"
+	fi
+}
+
+# make shell (GUEST_BED=nfit: the nfit_test guest).
 if [ "${GUEST_SHELL:-0}" = 1 ]; then
-	"$top/qemu/mkinitramfs.sh" "$out/initramfs.cpio" "$kst"
-	exec env GUEST_APPEND="harness.run=shell ${GUEST_APPEND:-}" \
-		"$top/qemu/run-guest.sh" "$kbuild/arch/x86/boot/bzImage" "$out/initramfs.cpio" "$out/shell"
+	boot_guest "${GUEST_BED:-main}"
+	GUEST_MODULES=$modules "$top/qemu/mkinitramfs.sh" "$out/initramfs-shell.cpio" "$kst"
+	# shellcheck disable=SC2086
+	exec env $devices GUEST_APPEND="harness.run=shell $append ${GUEST_APPEND:-}" \
+		"$top/qemu/run-guest.sh" "$kernel" "$out/initramfs-shell.cpio" "$out/shell"
 fi
 
 # The tests each binary says it has, "<dir>/<prog>: f.v.t" (list_tests);
@@ -71,25 +88,51 @@ for t in $targets; do
 done
 [ -s "$out/selftests-progs" ] || { record FAIL "selftests: selection" "no test matches T=${T:-}"; results_exit; }
 
-# One guest for the programs not in ISOLATED, one for each of those.
-boots=
-for b in $(cut -d' ' -f2 "$out/selftests-progs"); do
-	case " $ISOLATED " in *" $b "*) boots="$boots $b" ;; esac
-done
+# Which guest runs each test ("BOOT\tdir/prog: f.v.t"): the nfit_test guest
+# (NFIT_KBUILD's kernel, with nfit_test's modules) for the fixture variants
+# whose name ends in _nfit (the naming rule: a test of nfit_test's bus is
+# a variant FOO_nfit), a guest of its own for a program in ISOLATED, the
+# main guest for the rest.
+awk -v iso=" $ISOLATED " '{
+	prog = $1; sub(/:$/, "", prog); sub(/.*\//, "", prog)
+	split($2, n, ".")
+	if (n[2] ~ /_nfit$/) boot = "nfit"
+	else if (index(iso, " " prog " ")) boot = prog
+	else boot = "main"
+	print boot "\t" $0
+}' "$out/selftests-expected" >"$out/selftests-boots"
+
 : >"$out/selftests.tsv"
-for boot in main $boots; do
-	if [ "$boot" = main ]; then
-		sel=$(awk -v iso=" $ISOLATED " 'index(iso, " " $2 " ") == 0' "$out/selftests-progs")
-		suffix=
-	else
-		sel=$(awk -v b="$boot" '$2 == b' "$out/selftests-progs")
-		suffix=" ($boot guest)"
-	fi
-	[ -n "$sel" ] || continue
-	echo "$sel" >"$kst/harness-select"
+for boot in main $ISOLATED nfit; do
+	grep -q "^$boot	" "$out/selftests-boots" || continue
+	# The programs to run, "DIR PROG [-r TEST...]": the tests of this
+	# guest by name, unless it runs all of the program's tests.
+	: >"$kst/harness-select"
+	while read -r dir prog rest; do
+		mine=$(awk -F'\t' -v b="$boot" -v p="$dir/$prog: " '$1 == b && index($2, p) == 1 { sub(/^[^ ]* /, "", $2); print $2 }' \
+			"$out/selftests-boots")
+		[ -n "$mine" ] || continue
+		if [ -z "$rest" ] && [ "$(echo "$mine" | wc -l)" -eq "$(grep -c "^$dir/$prog: " "$out/selftests-expected")" ]; then
+			echo "$dir $prog"
+		else
+			echo "$dir $prog $(echo "$mine" | sed 's/^/-r /' | tr '\n' ' ')"
+		fi
+	done <"$out/selftests-progs" >"$kst/harness-select"
+	boot_guest "$boot"
+	case $boot in
+	main) suffix= ;;
+	nfit) suffix=" (nfit_test guest)" ;;
+	*) suffix=" ($boot guest)" ;;
+	esac
 	guest=$out/guest${suffix:+-$boot}
-	"$top/qemu/mkinitramfs.sh" "$out/initramfs.cpio" "$kst"
-	if ! "$top/qemu/run-guest.sh" "$kbuild/arch/x86/boot/bzImage" "$out/initramfs.cpio" "$guest"; then
+	initrd=$out/initramfs-$boot.cpio
+	# Its tests do not report, and so fail, when this guest cannot boot.
+	if ! GUEST_MODULES=$modules "$top/qemu/mkinitramfs.sh" "$initrd" "$kst"; then
+		record FAIL "selftests: initramfs$suffix" "qemu/mkinitramfs.sh failed (make kernel-nfit?)"
+		continue
+	fi
+	# shellcheck disable=SC2086
+	if ! env $devices GUEST_APPEND="$append ${GUEST_APPEND:-}" "$top/qemu/run-guest.sh" "$kernel" "$initrd" "$guest"; then
 		# The test that was running: the last one started but not reported.
 		hung=$(awk '/^# #  RUN  / { r = $4 } /^# (not )?ok [0-9]+ / { r = "" } END { print r }' \
 			"$guest/ktap.log" 2>/dev/null)
@@ -120,7 +163,18 @@ done
 while IFS="$(printf '\t')" read -r status name reason; do
 	case $status in
 	PASS) record_result PASS "selftests: $name" ;;
-	SKIP) record FAIL "selftests: $name" "unexpected skip: $reason" ;;
+	SKIP)
+		why=
+		while IFS="$(printf '\t')" read -r g r; do
+			case $g in '#'* | '') continue ;; esac
+			# shellcheck disable=SC2254
+			case $name in $g) why=$r; break ;; esac
+		done <"$top/skips"
+		if [ -n "$why" ]; then
+			record SKIP "selftests: $name" "$reason ($why; ./skips)"
+		else
+			record FAIL "selftests: $name" "unexpected skip, and ./skips does not list it: $reason"
+		fi ;;
 	*) record_result FAIL "selftests: $name" "${reason:-failed} (log: $out/guest*/ktap.log)" ;;
 	esac
 done <"$out/selftests.tsv"

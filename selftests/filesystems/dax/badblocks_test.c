@@ -5,7 +5,8 @@
  *
  * Each test makes a file of NPAGES pages with a known pattern, then marks
  * one sector bad: sector BAD_SECT of page BAD_PAGE, through
- * /sys/block/pmemN/badblocks.  On every kind of pmem:
+ * /sys/block/pmemN/badblocks (on nfit_test, through its platform, see
+ * below).  On every kind of pmem:
  *
  *  - a read of good sectors of that page succeeds, a read that runs into
  *    the bad sector is short and ends exactly at it, a read that starts in
@@ -14,7 +15,8 @@
  *    sector listed;
  *  - a write that covers only part of the bad sector fails with EIO and
  *    changes nothing;
- *  - touching the page through a shared mapping raises SIGBUS;
+ *  - touching the page through a shared mapping raises SIGBUS (on
+ *    nfit_test the good pages are not mapped, see below);
  *  - statx(STATX_DAX_CLEAR) reports the clear unit of the file.
  *
  * On legacy pmem (DAX_TEST_PMEM_LEGACY), where poison is only the list, the
@@ -35,6 +37,22 @@
  * counts bad sectors relative to the list before its injection, and the
  * files go behind a PAD_LEN file, away from the metadata that mkfs writes,
  * so that a leftover cannot make a later mkfs fail.
+ *
+ * The nfit variants run on nfit_test (tools/testing/nvdimm), an emulated
+ * NVDIMM bus whose platform scrubs (ARS), injects errors and clears them
+ * with the clear-error command: the firmware path that no other device
+ * here takes.  DAX_TEST_PMEM_NFIT names an fsdax namespace on it,
+ * DAX_TEST_PMEM_NFIT_NS that namespace (e.g. namespace2.0) and
+ * DAX_TEST_PMEM_NFIT_BUS its bus (nfit_test.0).  Errors are injected into
+ * the platform with "ndctl inject-error" and reach the list through a
+ * scrub, as on hardware; the platform's clear unit is 256 bytes, so the
+ * file's clear unit is the 512-byte sector, and the nfit variants expect
+ * what legacy pmem does.  nfit_test's regions are small (64 MiB) and its
+ * pmem is vmalloc()ed memory: fs-DAX waits for a mapped page's reference
+ * count to drop to zero, which a vmalloc() page never does, so a file with
+ * a page mapped through DAX could never be truncated or unmounted.  On
+ * nfit_test, mmap_sigbus therefore only faults on the bad page, which
+ * fails before anything is mapped, and maps no good page.
  *
  * The dm variants run on dm-linear over legacy pmem: DAX_TEST_PMEM_DM names
  * the dm device (e.g. /dev/dm-0), DAX_TEST_PMEM_DM_UNDER the pmem below it
@@ -84,6 +102,7 @@
 #define PAGE_OFF	(BAD_PAGE * PAGE)
 #define BAD_OFF		(PAGE_OFF + BAD_SECT * SECTOR_SIZE)
 #define PAD_LEN		(64 << 20)
+#define NFIT_PAD_LEN	(4 << 20)	/* nfit_test: 64 MiB in all */
 #define TRIES		64	/* places tried for the file */
 #define LEGACY_UNIT	512
 
@@ -133,12 +152,40 @@ struct bb_list {
 	const char *dev;
 	long long off;
 	long long sectors;	/* the size of the device under test */
+	/*
+	 * nfit_test: the namespace of @dev and its bus, to inject errors
+	 * into the platform instead of the list.  NULL otherwise.
+	 */
+	const char *ns;
+	const char *bus;
 };
 
-/* Mark @count sectors of the device under test bad from @sector. */
+/*
+ * Mark @count sectors of the device under test bad from @sector: in the
+ * list, or on nfit_test in the platform, from which a scrub (ARS) puts
+ * them in the list.  0 on success.
+ */
 static int bb_inject(const struct bb_list *l, long long sector, int count)
 {
-	return dax_inject(l->dev, l->off + sector, count);
+	char cmd[384];
+	int ret;
+
+	if (!l->ns)
+		return dax_inject(l->dev, l->off + sector, count);
+	/*
+	 * --no-notify: only the scrub reports the error, so that no second
+	 * scrub the notification starts is still running once wait-scrub
+	 * returns.  ndctl's JSON goes to /dev/null, its errors to the log.
+	 */
+	ret = snprintf(cmd, sizeof(cmd),
+		       "ndctl inject-error --no-notify -B %lld -n %d %s >/dev/null && ndctl start-scrub %s >/dev/null && ndctl wait-scrub %s >/dev/null",
+		       l->off + sector, count, l->ns, l->bus, l->bus);
+	if (ret < 0 || ret >= (int)sizeof(cmd))
+		return -1;
+	ret = system(cmd);
+	if (ret)
+		fprintf(stderr, "# %s: exit status %#x\n", cmd, ret);
+	return ret ? -1 : 0;
 }
 
 /* Bad sectors of the device under test in [@sector, @sector + @count). */
@@ -221,6 +268,14 @@ FIXTURE_VARIANT(bb) {
 	 */
 	const char *under_env;
 	const char *off_env;
+	/*
+	 * For nfit_test: name its namespace and bus, through which errors
+	 * are injected, see the top.  NULL: inject into the list.
+	 */
+	const char *ns_env;
+	const char *bus_env;
+	long long pad;		/* the PAD_LEN file, if not PAD_LEN */
+	bool no_map;		/* good pages must not be mapped, see the top */
 };
 
 FIXTURE_VARIANT_ADD(bb, xfs_legacy) {
@@ -237,6 +292,19 @@ FIXTURE_VARIANT_ADD(bb, xfs_nvdimm) {
 
 FIXTURE_VARIANT_ADD(bb, ext4_nvdimm) {
 	.fs = "ext4", .env = "DAX_TEST_PMEM_NVDIMM", .clears = false,
+};
+
+/* nfit_test: the firmware clears, see the top. */
+FIXTURE_VARIANT_ADD(bb, xfs_nfit) {
+	.fs = "xfs", .env = "DAX_TEST_PMEM_NFIT", .clears = true,
+	.ns_env = "DAX_TEST_PMEM_NFIT_NS", .bus_env = "DAX_TEST_PMEM_NFIT_BUS",
+	.pad = NFIT_PAD_LEN, .no_map = true,
+};
+
+FIXTURE_VARIANT_ADD(bb, ext4_nfit) {
+	.fs = "ext4", .env = "DAX_TEST_PMEM_NFIT", .clears = true,
+	.ns_env = "DAX_TEST_PMEM_NFIT_NS", .bus_env = "DAX_TEST_PMEM_NFIT_BUS",
+	.pad = NFIT_PAD_LEN, .no_map = true,
 };
 
 /* dm-linear over legacy pmem: what the pmem below does, see the top. */
@@ -282,6 +350,8 @@ static int bb_list_init(struct __test_metadata *_metadata, struct bb_list *l,
 
 	l->dev = dev;
 	l->off = 0;
+	l->ns = NULL;
+	l->bus = NULL;
 	if (under_env) {
 		l->dev = getenv(under_env);
 		off = getenv(off_env);
@@ -357,6 +427,15 @@ FIXTURE_SETUP(bb)
 			     "%s or %s is not set: no list for the bad sectors of %s",
 			     variant->under_env, variant->off_env, dev);
 		ASSERT_EQ(0, ret);
+		if (variant->ns_env) {
+			self->bl.ns = getenv(variant->ns_env);
+			self->bl.bus = getenv(variant->bus_env);
+			if (!self->bl.ns || !*self->bl.ns ||
+			    !self->bl.bus || !*self->bl.bus)
+				SKIP(return,
+				     "%s or %s is not set: cannot inject errors into the platform of %s",
+				     variant->ns_env, variant->bus_env, dev);
+		}
 		/* Leftovers of an earlier program would skew the counts. */
 		if (variant->clears && bb_scrub(&self->bl))
 			TH_LOG("%s: could not clear the listed bad sectors",
@@ -402,10 +481,10 @@ FIXTURE_TEARDOWN(bb)
 		close(self->fd);
 	dax_mnt_teardown(_metadata, &self->m);
 	/*
-	 * Legacy pmem, and dm over it: clear what the test left behind, so
-	 * that the next tests (and dax_test) start with an empty list.  The
-	 * NVDIMM cannot clear: the bad sector stays listed until the
-	 * namespace is probed again, and the next test works around it.
+	 * Legacy pmem, dm over it and nfit_test: clear what the test left
+	 * behind, so that the next tests (and dax_test) start with an empty
+	 * list.  The NVDIMM cannot clear: the bad sector stays listed until
+	 * the namespace is probed again, and the next test works around it.
 	 */
 	if (variant->clears && dev) {
 		EXPECT_EQ(0, bb_scrub(&self->bl)) {
@@ -419,7 +498,8 @@ FIXTURE_TEARDOWN(bb)
  * listed bad, and mark sector BAD_SECT of its page BAD_PAGE bad.
  */
 static void bb_prepare(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(bb) *self)
+		       FIXTURE_DATA(bb) *self,
+		       const FIXTURE_VARIANT(bb) *variant)
 {
 	const struct bb_list *bl = &self->bl;
 	long long phys;
@@ -430,7 +510,7 @@ static void bb_prepare(struct __test_metadata *_metadata,
 	snprintf(path, sizeof(path), "%s/pad", self->m.dir);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fallocate(fd, 0, 0, PAD_LEN));
+	ASSERT_EQ(0, fallocate(fd, 0, 0, variant->pad ?: PAD_LEN));
 	close(fd);
 
 	/*
@@ -548,7 +628,7 @@ static void clear_sector(struct __test_metadata *_metadata,
 	ssize_t ret = -1;
 	int fd, res, err;
 
-	bb_prepare(_metadata, self);
+	bb_prepare(_metadata, self, variant);
 	ASSERT_EQ(0, posix_memalign((void **)&buf, PAGE, SECTOR_SIZE));
 	dax_fill(buf, BAD_OFF, SECTOR_SIZE, 1);
 	errno = 0;
@@ -634,7 +714,7 @@ TEST_F_TIMEOUT(bb, read_good_sectors, 120)
 	off_t pos;
 	int s;
 
-	bb_prepare(_metadata, self);
+	bb_prepare(_metadata, self, variant);
 	for (s = 0; s < SPP; s++) {
 		if (s == BAD_SECT)
 			continue;
@@ -659,7 +739,7 @@ TEST_F_TIMEOUT(bb, read_stops_at_bad_sector, 120)
 	unsigned char buf[2 * PAGE];
 	struct iovec iov[2];
 
-	bb_prepare(_metadata, self);
+	bb_prepare(_metadata, self, variant);
 
 	EXPECT_EQ(good, pread(self->fd, buf, PAGE, PAGE_OFF));
 	EXPECT_EQ(0, memcmp(buf, self->data + PAGE_OFF, good));
@@ -714,7 +794,7 @@ TEST_F_TIMEOUT(bb, write_good_sectors, 120)
 	unsigned int i;
 	ssize_t ret;
 
-	bb_prepare(_metadata, self);
+	bb_prepare(_metadata, self, variant);
 	for (i = 0; i < ARRAY_SIZE(w); i++) {
 		dax_fill(buf, w[i].pos, w[i].len, 2 + i);
 		ret = pwrite(self->fd, buf, w[i].len, w[i].pos);
@@ -754,7 +834,7 @@ TEST_F_TIMEOUT(bb, clear_page, 120)
 	unsigned char buf[PAGE];
 	ssize_t ret;
 
-	bb_prepare(_metadata, self);
+	bb_prepare(_metadata, self, variant);
 	dax_fill(buf, PAGE_OFF, PAGE, 1);
 	errno = 0;
 	ret = pwrite(self->fd, buf, PAGE, PAGE_OFF);
@@ -775,7 +855,7 @@ TEST_F_TIMEOUT(bb, partial_cover_eio, 120)
 	unsigned char buf[PAGE + 1];
 	unsigned int i;
 
-	bb_prepare(_metadata, self);
+	bb_prepare(_metadata, self, variant);
 	for (i = 0; i < ARRAY_SIZE(w); i++) {
 		dax_fill(buf, w[i].pos, w[i].len, 2 + i);
 		errno = 0;
@@ -798,7 +878,7 @@ TEST_F_TIMEOUT(bb, clear_unaligned, 120)
 	unsigned char buf[2 * SECTOR_SIZE];
 	ssize_t ret;
 
-	bb_prepare(_metadata, self);
+	bb_prepare(_metadata, self, variant);
 	dax_fill(buf, pos, len, 1);
 	errno = 0;
 	ret = pwrite(self->fd, buf, len, pos);
@@ -811,17 +891,21 @@ TEST_F_TIMEOUT(bb, mmap_sigbus, 120)
 	unsigned char buf[SECTOR_SIZE], page[PAGE];
 	ssize_t ret;
 
-	bb_prepare(_metadata, self);
+	bb_prepare(_metadata, self, variant);
 	EXPECT_EQ(1, dax_map_read(self->fd, PAGE_OFF, page));
-	/* its neighbours map fine */
-	EXPECT_EQ(0, dax_map_read(self->fd, 0, page));
-	EXPECT_EQ(0, memcmp(page, self->data, PAGE));
+	/* its neighbours map fine (not on nfit_test, see the top) */
+	if (!variant->no_map) {
+		EXPECT_EQ(0, dax_map_read(self->fd, 0, page));
+		EXPECT_EQ(0, memcmp(page, self->data, PAGE));
+	}
 
 	dax_fill(buf, BAD_OFF, SECTOR_SIZE, 1);
 	errno = 0;
 	ret = pwrite(self->fd, buf, SECTOR_SIZE, BAD_OFF);
 	expect_write(_metadata, self, variant, ret, errno, buf, BAD_OFF,
 		     SECTOR_SIZE);
+	if (variant->no_map)
+		return;
 	if (variant->clears) {
 		EXPECT_EQ(0, dax_map_read(self->fd, PAGE_OFF, page));
 		EXPECT_EQ(0, memcmp(page, self->data + PAGE_OFF, PAGE));
@@ -844,7 +928,7 @@ static void clear_by_fallocate(struct __test_metadata *_metadata,
 	const struct bb_list *bl = &self->bl;
 	unsigned char buf[PAGE];
 
-	bb_prepare(_metadata, self);
+	bb_prepare(_metadata, self, variant);
 	ASSERT_EQ(0, fallocate(self->fd, mode, PAGE_OFF, PAGE)) {
 		TH_LOG("fallocate(%#x): %s", mode, strerror(errno));
 	}

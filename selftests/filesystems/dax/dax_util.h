@@ -14,6 +14,16 @@
  *   DAX_TEST_PMEM_NVDIMM  an fsdax namespace on an NVDIMM, e.g. /dev/pmem1,
  *                         from "ndctl create-namespace -m fsdax"
  *   DAX_TEST_PMEM_VIRTIO  a virtio-pmem device (DAX without MAP_SYNC)
+ *   DAX_TEST_PMEM_NFIT    the block device of an fsdax namespace on the
+ *                         bus of nfit_test (tools/testing/nvdimm, whose
+ *                         platform scrubs and clears errors), e.g.
+ *                         /dev/pmem2; DAX_TEST_PMEM_NFIT_NS names the
+ *                         namespace (namespace2.0) and
+ *                         DAX_TEST_PMEM_NFIT_BUS the bus (nfit_test.0).
+ *                         Its regions are 64 MiB at most, and mkfs.xfs
+ *                         refuses filesystems under 300 MiB unless
+ *                         TEST_DIR, TEST_DEV and QA_CHECK_FS are set in
+ *                         the environment, as fstests does.
  *   DAX_TEST_PMEM_DM      a DAX-capable dm-linear device over legacy pmem
  *                         DAX_TEST_PMEM_DM_UNDER, starting
  *                         DAX_TEST_PMEM_DM_OFFSET sectors into it
