@@ -57,7 +57,10 @@ boot_guest() {
 
 # make shell (GUEST_BED=nfit: the nfit_test guest).
 if [ "${GUEST_SHELL:-0}" = 1 ]; then
-	boot_guest "${GUEST_BED:-main}"
+	case ${GUEST_BED:-main} in
+	main | nfit) boot_guest "${GUEST_BED:-main}" ;;
+	*) die "GUEST_BED=$GUEST_BED: main or nfit" ;;
+	esac
 	GUEST_MODULES=$modules "$top/qemu/mkinitramfs.sh" "$out/initramfs-shell.cpio" "$kst"
 	# shellcheck disable=SC2086
 	exec env $devices GUEST_APPEND="harness.run=shell $append ${GUEST_APPEND:-}" \
@@ -126,6 +129,13 @@ for boot in main $ISOLATED nfit; do
 	esac
 	guest=$out/guest${suffix:+-$boot}
 	initrd=$out/initramfs-$boot.cpio
+	# Nothing of an earlier run may be read as this one's.
+	rm -rf "$guest" "$initrd"
+	if [ "$boot" = nfit ] && [ ! -f "$NFIT_KBUILD/.nfit-ok" ]; then
+		record FAIL "selftests: guest run$suffix" \
+			"no complete nfit_test kernel in $NFIT_KBUILD (make kernel-nfit failed or did not run)"
+		continue
+	fi
 	# Its tests do not report, and so fail, when this guest cannot boot.
 	if ! GUEST_MODULES=$modules "$top/qemu/mkinitramfs.sh" "$initrd" "$kst"; then
 		record FAIL "selftests: initramfs$suffix" "qemu/mkinitramfs.sh failed (make kernel-nfit?)"
@@ -135,7 +145,7 @@ for boot in main $ISOLATED nfit; do
 	if ! env $devices GUEST_APPEND="$append ${GUEST_APPEND:-}" "$top/qemu/run-guest.sh" "$kernel" "$initrd" "$guest"; then
 		# The test that was running: the last one started but not reported.
 		hung=$(awk '/^# #  RUN  / { r = $4 } /^# (not )?ok [0-9]+ / { r = "" } END { print r }' \
-			"$guest/ktap.log" 2>/dev/null)
+			"$guest/ktap.log" 2>/dev/null || true)
 		record FAIL "selftests: guest run$suffix" \
 			"$(cat "$guest/error" 2>/dev/null)${hung:+; it was running $hung}"
 	fi

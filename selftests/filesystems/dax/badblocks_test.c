@@ -173,13 +173,15 @@ static int bb_inject(const struct bb_list *l, long long sector, int count)
 	if (!l->ns)
 		return dax_inject(l->dev, l->off + sector, count);
 	/*
-	 * --no-notify: only the scrub reports the error, so that no second
-	 * scrub the notification starts is still running once wait-scrub
-	 * returns.  ndctl's JSON goes to /dev/null, its errors to the log.
+	 * A scrub may be running (one starts when the bus comes up), and a
+	 * second one cannot start before it ends.  --no-notify: only our
+	 * scrub reports the error, so that no scrub the notification starts
+	 * is still running once wait-scrub returns.  ndctl's JSON goes to
+	 * /dev/null, its errors to the log.
 	 */
 	ret = snprintf(cmd, sizeof(cmd),
-		       "ndctl inject-error --no-notify -B %lld -n %d %s >/dev/null && ndctl start-scrub %s >/dev/null && ndctl wait-scrub %s >/dev/null",
-		       l->off + sector, count, l->ns, l->bus, l->bus);
+		       "ndctl wait-scrub %s >/dev/null && ndctl inject-error --no-notify -B %lld -n %d %s >/dev/null && ndctl start-scrub %s >/dev/null && ndctl wait-scrub %s >/dev/null",
+		       l->bus, l->off + sector, count, l->ns, l->bus, l->bus);
 	if (ret < 0 || ret >= (int)sizeof(cmd))
 		return -1;
 	ret = system(cmd);
