@@ -40,13 +40,19 @@ record_result() {	# PASS|FAIL name [reason]
 	fi
 }
 
-# The issue that ./xfail names for test NAME, if any (glob match).
-xfail_issue() {	# NAME
-	while IFS="$(printf '\t')" read -r _g _i _r; do
+# The second field of the first "glob<TAB>field<TAB>..." line of FILE
+# whose glob matches NAME, if any (./xfail, ./skips).
+glob_field() {	# FILE NAME
+	while IFS="$(printf '\t')" read -r _g _f _r; do
 		case $_g in '#'* | '') continue ;; esac
 		# shellcheck disable=SC2254
-		case $1 in $_g) echo "$_i"; return 0 ;; esac
-	done <"$XFAIL_LIST"
+		case $2 in $_g) echo "$_f"; return 0 ;; esac
+	done <"$1"
+}
+
+# The issue that ./xfail names for test NAME, if any.
+xfail_issue() {	# NAME
+	glob_field "$XFAIL_LIST" "$1"
 }
 
 # End a script that records results: non-zero when it recorded a failure.

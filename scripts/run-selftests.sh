@@ -174,12 +174,7 @@ while IFS="$(printf '\t')" read -r status name reason; do
 	case $status in
 	PASS) record_result PASS "selftests: $name" ;;
 	SKIP)
-		why=
-		while IFS="$(printf '\t')" read -r g r; do
-			case $g in '#'* | '') continue ;; esac
-			# shellcheck disable=SC2254
-			case $name in $g) why=$r; break ;; esac
-		done <"$top/skips"
+		why=$(glob_field "$top/skips" "$name")
 		if [ -n "$why" ]; then
 			record SKIP "selftests: $name" "$reason ($why; ./skips)"
 		else
