@@ -30,6 +30,35 @@
  * exactly the sectors that were not cleared, and every byte that was not
  * written reads as before.
  *
+ * Other tests list the one or two sectors bad that they need (bb_mark())
+ * and take the edges of the recovery paths:
+ *
+ *  - writes are checked and cleared extent by extent: a write across two
+ *    extents of the file whose second part covers only part of a bad
+ *    sector is short, it stores and reports the bytes of the first extent
+ *    (short_at_extent, the same on every device);
+ *  - a write whose source faults part way is short: it ends at the first
+ *    byte it could not read or, if that byte falls in a cleared clear unit,
+ *    at the start of that unit; units written in full leave the list, units
+ *    cleared but not written in full stay listed, and no other byte changes
+ *    (short_copy, short_copy_aligned);
+ *  - one write over bad sectors in two pages clears both (clear_two_pages);
+ *  - hole punch and truncate that zero part of a page clear the bad sectors
+ *    that they zero in full and leave the others listed (punch_partial,
+ *    truncate_clears_tail, truncate_keeps_head);
+ *  - on XFS, a write over a bad sector in a block shared with a clone
+ *    (FICLONE) copies the block and succeeds, a hole punch over it leaves
+ *    it, and the clone keeps the bad sector and its data (reflink_write,
+ *    reflink_punch; ext4 has no reflink and skips them);
+ *  - a write that clears a bad sector wakes, within 2 s, a poll() on the
+ *    badblocks list (poll_badblocks; not where the clear unit is 0).
+ *
+ * Where the clear unit is 0, these writes over bad sectors fail with EIO
+ * and change nothing, and hole punch and truncate succeed and leave the
+ * sectors listed.  No test may make the kernel log an oops, BUG, WARNING
+ * or general protection fault: the teardown fails a test during which the
+ * log gained one.
+ *
  * The list of a device outlives its filesystems.  On legacy pmem the
  * fixture rewrites the listed sectors through the block device once the
  * filesystem is unmounted, which clears them.  On the NVDIMM nothing can
@@ -73,8 +102,11 @@
  */
 #define _GNU_SOURCE
 #include <assert.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 #include <linux/types.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -105,6 +137,9 @@
 #define NFIT_PAD_LEN	(4 << 20)	/* nfit_test: 64 MiB in all */
 #define TRIES		64	/* places tried for the file */
 #define LEGACY_UNIT	512
+#define MAX_MARKS	2	/* bad sectors a test lists */
+#define POLL_MS		5000	/* how long poll_badblocks waits */
+#define NOTIFY_MS	2000	/* and how late the notification may be */
 
 /*
  * struct statx with stx_dax_clear_unit, which older headers lack: the
@@ -253,9 +288,16 @@ FIXTURE(bb) {
 	unsigned int unit;	/* stx_dax_clear_unit of a file */
 	char path[128];		/* the test file */
 	int fd;
+	int fd2;		/* its clone, for the reflink tests */
 	long long page;		/* first sector of its page BAD_PAGE */
 	long long bad;		/* the sector marked bad */
 	int total;		/* bad sectors of the device before that */
+	struct {
+		off_t pos;		/* in the test file */
+		long long sector;	/* on the device */
+	} marks[MAX_MARKS];	/* the sectors marked bad, see bb_mark() */
+	int nr_marks;
+	int klog[DAX_KLOG_NR_BAD];	/* dax_klog_bad() lines before it */
 	unsigned char data[FILE_LEN];	/* what the file must hold */
 };
 
@@ -421,7 +463,13 @@ FIXTURE_SETUP(bb)
 	int ret;
 
 	self->fd = -1;
+	self->fd2 = -1;
+	self->nr_marks = 0;
 	if (dev && *dev) {
+		ASSERT_EQ(0, dax_klog_snapshot(self->klog)) {
+			TH_LOG("cannot read the kernel log: %s",
+			       strerror(errno));
+		}
 		ret = bb_list_init(_metadata, &self->bl, dev,
 				   variant->under_env, variant->off_env);
 		if (ret > 0)
@@ -481,6 +529,8 @@ FIXTURE_TEARDOWN(bb)
 
 	if (self->fd >= 0)
 		close(self->fd);
+	if (self->fd2 >= 0)
+		close(self->fd2);
 	dax_mnt_teardown(_metadata, &self->m);
 	/*
 	 * Legacy pmem, dm over it and nfit_test: clear what the test left
@@ -493,20 +543,29 @@ FIXTURE_TEARDOWN(bb)
 			TH_LOG("%s: bad sectors left in the list", dev);
 		}
 	}
+	dax_klog_expect_none(_metadata, self->klog);
+}
+
+/* Are pages 1 and 2 of @fd apart on the device (two extents)? */
+static bool file_split(int fd)
+{
+	long long a = dax_physical(fd, PAGE), b = dax_physical(fd, 2 * PAGE);
+
+	return a >= 0 && b >= 0 && b != a + PAGE;
 }
 
 /*
  * Make the test file, NPAGES pages of pattern 0, on sectors that are not
- * listed bad, and mark sector BAD_SECT of its page BAD_PAGE bad.
+ * listed bad.  @split: in two extents, pages 0-1 and pages 2-3, apart on
+ * the device (a file was allocated between them).
  */
-static void bb_prepare(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(bb) *self,
-		       const FIXTURE_VARIANT(bb) *variant)
+static void bb_make_file(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(bb) *self,
+			 const FIXTURE_VARIANT(bb) *variant, bool split)
 {
 	const struct bb_list *bl = &self->bl;
-	long long phys;
 	char path[160];
-	int fd, i;
+	int fd, gap, i;
 
 	/* Stay away from the metadata mkfs writes, see the top. */
 	snprintf(path, sizeof(path), "%s/pad", self->m.dir);
@@ -524,34 +583,68 @@ static void bb_prepare(struct __test_metadata *_metadata,
 			 self->m.dir, i);
 		fd = open(self->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 		ASSERT_LE(0, fd);
+		if (split) {
+			ASSERT_EQ(0, fallocate(fd, 0, 0, FILE_LEN / 2));
+			snprintf(path, sizeof(path), "%s.gap", self->path);
+			gap = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+			ASSERT_LE(0, gap);
+			ASSERT_EQ(0, fallocate(gap, 0, 0, PAGE));
+			close(gap);
+		}
 		ASSERT_EQ(0, fallocate(fd, 0, 0, FILE_LEN));
-		if (file_clean(bl, fd))
+		if (file_clean(bl, fd) && (!split || file_split(fd)))
 			break;
 		close(fd);
 	}
 	ASSERT_LT(i, TRIES) {
-		TH_LOG("%s: no room without listed bad sectors",
-		       self->m.dev);
+		TH_LOG("%s: no room without listed bad sectors%s",
+		       self->m.dev, split ? " in two extents" : "");
 	}
 	self->fd = fd;
 	if (i)
-		TH_LOG("file placed behind %d with leftover bad sectors", i);
+		TH_LOG("file placed behind %d with leftover bad sectors%s", i,
+		       split ? " or in one extent" : "");
 
 	dax_fill(self->data, 0, FILE_LEN, 0);
 	ASSERT_EQ(FILE_LEN, pwrite(fd, self->data, FILE_LEN, 0));
 	ASSERT_EQ(0, fsync(fd));
 	ASSERT_TRUE(file_clean(bl, fd));
-	phys = dax_physical(fd, PAGE_OFF);
-	ASSERT_LE(0, phys);
-	ASSERT_EQ(0, phys % PAGE);
-
-	self->page = phys / SECTOR_SIZE;
-	self->bad = self->page + BAD_SECT;
 	self->total = bb_bad_total(bl);
 	ASSERT_LE(0, self->total);
-	ASSERT_EQ(0, bb_inject(bl, self->bad, 1));
-	ASSERT_EQ(1, bb_bad_in(bl, self->bad, 1));
-	ASSERT_EQ(self->total + 1, bb_bad_total(bl));
+}
+
+/* Mark the sector at @pos of the test file bad, as self->marks[next]. */
+static void bb_mark(struct __test_metadata *_metadata, FIXTURE_DATA(bb) *self,
+		    off_t pos)
+{
+	const struct bb_list *bl = &self->bl;
+	long long phys = dax_physical(self->fd, pos);
+	int i = self->nr_marks;
+
+	ASSERT_LT(i, MAX_MARKS);
+	ASSERT_LE(0, phys);
+	self->marks[i].pos = pos;
+	self->marks[i].sector = phys / SECTOR_SIZE;
+	ASSERT_EQ(0, bb_inject(bl, self->marks[i].sector, 1));
+	self->nr_marks++;
+	ASSERT_EQ(1, bb_bad_in(bl, self->marks[i].sector, 1));
+	ASSERT_EQ(self->total + self->nr_marks, bb_bad_total(bl));
+}
+
+/* Make the test file and mark sector BAD_SECT of its page BAD_PAGE bad. */
+static void bb_prepare(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(bb) *self,
+		       const FIXTURE_VARIANT(bb) *variant)
+{
+	long long phys;
+
+	bb_make_file(_metadata, self, variant, false);
+	phys = dax_physical(self->fd, PAGE_OFF);
+	ASSERT_LE(0, phys);
+	ASSERT_EQ(0, phys % PAGE);
+	self->page = phys / SECTOR_SIZE;
+	bb_mark(_metadata, self, BAD_OFF);
+	self->bad = self->marks[0].sector;
 }
 
 /*
@@ -616,6 +709,74 @@ static void expect_write(struct __test_metadata *_metadata,
 		}
 		expect_unchanged(_metadata, self);
 	}
+}
+
+/*
+ * Of self->marks, those with a bit in @listed are still listed bad and the
+ * others are not; no other sector of the device is listed.
+ */
+static void expect_listed(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(bb) *self, unsigned int listed)
+{
+	const struct bb_list *bl = &self->bl;
+	int i, want, nr = 0;
+
+	for (i = 0; i < self->nr_marks; i++) {
+		want = !!(listed & 1U << i);
+		nr += want;
+		EXPECT_EQ(want, bb_bad_in(bl, self->marks[i].sector, 1)) {
+			TH_LOG("the sector at %lld of the file is %s listed",
+			       (long long)self->marks[i].pos,
+			       want ? "no longer" : "still");
+		}
+	}
+	EXPECT_EQ(self->total + nr, bb_bad_total(bl));
+}
+
+/*
+ * The first @len bytes of @fd read as @data says, sector by sector, but for
+ * the sectors of self->marks with a bit in @eio, whose reads fail with EIO.
+ */
+static void expect_reads(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(bb) *self, int fd,
+			 const unsigned char *data, off_t len, unsigned int eio)
+{
+	unsigned char buf[SECTOR_SIZE];
+	bool bad, ok;
+	ssize_t ret;
+	int i, err;
+	off_t pos;
+
+	for (pos = 0; pos < len; pos += SECTOR_SIZE) {
+		bad = false;
+		for (i = 0; i < self->nr_marks; i++)
+			if (eio & 1U << i && self->marks[i].pos == pos)
+				bad = true;
+		errno = 0;
+		ret = pread(fd, buf, SECTOR_SIZE, pos);
+		err = errno;
+		if (bad)
+			ok = ret == -1 && err == EIO;
+		else
+			ok = ret == SECTOR_SIZE &&
+			     !memcmp(buf, data + pos, SECTOR_SIZE);
+		EXPECT_TRUE(ok) {
+			TH_LOG("read of the sector at %lld: %zd (%s), %s",
+			       (long long)pos, ret, strerror(err),
+			       bad ? "not EIO" : "not its data");
+		}
+	}
+}
+
+/*
+ * The sectors of self->marks with a bit in @listed are listed and read EIO,
+ * the others are not listed, and the file reads as self->data says.
+ */
+static void expect_marks(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(bb) *self, unsigned int listed)
+{
+	expect_listed(_metadata, self, listed);
+	expect_reads(_metadata, self, self->fd, self->data, FILE_LEN, listed);
 }
 
 enum how { BY_PWRITE, BY_PWRITEV, BY_ODIRECT, BY_IO_URING };
@@ -962,6 +1123,352 @@ TEST_F_TIMEOUT(bb, punch_hole, 120)
 TEST_F_TIMEOUT(bb, zero_range, 120)
 {
 	clear_by_fallocate(_metadata, self, variant, FALLOC_FL_ZERO_RANGE);
+}
+
+/*
+ * Writes are checked extent by extent: a write across the two extents of
+ * the file whose second part covers half of a bad sector stores the part
+ * in the first extent and returns its length; the rest is refused before
+ * anything changes.  The same on every device (the first part holds no bad
+ * sector).
+ */
+TEST_F_TIMEOUT(bb, short_at_extent, 120)
+{
+	const off_t bad = 2 * PAGE + SECTOR_SIZE;	/* the second extent */
+	const off_t pos = PAGE + 100;
+	const size_t len = bad + SECTOR_SIZE / 2 - pos;
+	unsigned char buf[2 * PAGE];
+	ssize_t ret;
+	int err;
+
+	bb_make_file(_metadata, self, variant, true);
+	bb_mark(_metadata, self, bad);
+	dax_fill(buf, pos, len, 1);
+	errno = 0;
+	ret = pwrite(self->fd, buf, len, pos);
+	err = errno;
+	EXPECT_EQ(2 * PAGE - pos, ret) {
+		TH_LOG("write of %zu at %lld: %s", len, (long long)pos,
+		       ret < 0 ? strerror(err) : "not short at the extent");
+	}
+	if (ret > 0 && ret <= (ssize_t)len)
+		memcpy(self->data + pos, buf, ret);
+	expect_marks(_metadata, self, 1);
+}
+
+/*
+ * A write of two pages from @pos whose source is a page and then a
+ * PROT_NONE page, over bad sectors at @bad0 and @bad1 of the file: it
+ * returns @want, both are cleared, only the first is written in full.
+ */
+static void short_copy(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(bb) *self,
+		       const FIXTURE_VARIANT(bb) *variant, off_t pos,
+		       off_t bad0, off_t bad1, ssize_t want)
+{
+	unsigned char *buf;
+	ssize_t ret;
+	int err;
+
+	bb_make_file(_metadata, self, variant, false);
+	bb_mark(_metadata, self, bad0);
+	bb_mark(_metadata, self, bad1);
+	buf = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, mprotect(buf + PAGE, PAGE, PROT_NONE));
+	dax_fill(buf, pos, PAGE, 1);
+	errno = 0;
+	ret = pwrite(self->fd, buf, 2 * PAGE, pos);
+	err = errno;
+	if (variant->clears) {
+		EXPECT_EQ(want, ret) {
+			TH_LOG("write from a page and a PROT_NONE one at %lld: %s",
+			       (long long)pos, ret < 0 ? strerror(err) : "");
+		}
+		if (ret > 0 && ret <= PAGE)
+			memcpy(self->data + pos, buf, ret);
+		expect_marks(_metadata, self, 2);
+	} else {
+		EXPECT_EQ(-1, ret);
+		EXPECT_EQ(EIO, err) {
+			TH_LOG("write: %s, not EIO", strerror(err));
+		}
+		expect_marks(_metadata, self, 3);
+	}
+	munmap(buf, 2 * PAGE);
+}
+
+/*
+ * The source faults at the byte for 4352 of the file, in the cleared
+ * sector at 4096: the write ends at 4096 and returns 3840.  The sector at
+ * 1024, cleared and written, leaves the list; the one at 4096 stays.
+ */
+TEST_F_TIMEOUT(bb, short_copy, 120)
+{
+	short_copy(_metadata, self, variant, 256, 2 * SECTOR_SIZE, PAGE,
+		   PAGE - 256);
+}
+
+/*
+ * The source faults at the byte for 4096, in no cleared sector: the write
+ * returns 4096.  The sector at 5120 was cleared, not written: it stays.
+ */
+TEST_F_TIMEOUT(bb, short_copy_aligned, 120)
+{
+	short_copy(_metadata, self, variant, 0, 2 * SECTOR_SIZE,
+		   PAGE + 2 * SECTOR_SIZE, PAGE);
+}
+
+/* One write over bad sectors in pages 0 and 2 clears both. */
+TEST_F_TIMEOUT(bb, clear_two_pages, 120)
+{
+	unsigned char buf[FILE_LEN];
+	ssize_t ret;
+	int err;
+
+	bb_make_file(_metadata, self, variant, false);
+	bb_mark(_metadata, self, 2 * SECTOR_SIZE);
+	bb_mark(_metadata, self, 2 * PAGE + 5 * SECTOR_SIZE);
+	dax_fill(buf, 0, FILE_LEN, 1);
+	errno = 0;
+	ret = pwrite(self->fd, buf, FILE_LEN, 0);
+	err = errno;
+	if (variant->clears) {
+		EXPECT_EQ(FILE_LEN, ret) {
+			TH_LOG("write of the file: %s",
+			       ret < 0 ? strerror(err) : "short");
+		}
+		if (ret == FILE_LEN)
+			memcpy(self->data, buf, FILE_LEN);
+		expect_marks(_metadata, self, 0);
+	} else {
+		EXPECT_EQ(-1, ret);
+		EXPECT_EQ(EIO, err) {
+			TH_LOG("write of the file: %s, not EIO", strerror(err));
+		}
+		expect_marks(_metadata, self, 3);
+	}
+}
+
+/*
+ * A hole punch with unaligned edges zeroes parts of pages.  Punch [1536,
+ * 6144) with bad sectors at 512, outside the range in page 0, and at 5120,
+ * inside it in page 1: it succeeds, clears the sector at 5120, which reads
+ * as zeroes, and leaves the one at 512 listed.  Clear unit 0: it succeeds
+ * and both stay listed.  The rest of the range reads as zeroes.
+ */
+TEST_F_TIMEOUT(bb, punch_partial, 120)
+{
+	const off_t pos = 3 * SECTOR_SIZE, end = PAGE + 4 * SECTOR_SIZE;
+
+	bb_make_file(_metadata, self, variant, false);
+	bb_mark(_metadata, self, SECTOR_SIZE);
+	bb_mark(_metadata, self, PAGE + 2 * SECTOR_SIZE);
+	ASSERT_EQ(0, fallocate(self->fd,
+			       FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       pos, end - pos)) {
+		TH_LOG("punch [%lld, %lld): %s", (long long)pos,
+		       (long long)end, strerror(errno));
+	}
+	memset(self->data + pos, 0, end - pos);
+	expect_marks(_metadata, self, variant->clears ? 1 : 3);
+}
+
+/*
+ * Truncate to 5632, in page 1, whose tail is zeroed, with a bad sector at
+ * @bad: it succeeds; the sector stays listed unless it was zeroed in full
+ * and the device can clear it.  The file reads as before up to the new
+ * EOF and, grown again, as zeroes after it.
+ */
+static void truncate_page(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(bb) *self,
+			  const FIXTURE_VARIANT(bb) *variant, off_t bad)
+{
+	const off_t eof = PAGE + 3 * SECTOR_SIZE;
+	const bool kept = bad < eof || !variant->clears;
+
+	bb_make_file(_metadata, self, variant, false);
+	bb_mark(_metadata, self, bad);
+	ASSERT_EQ(0, ftruncate(self->fd, eof)) {
+		TH_LOG("truncate to %lld: %s", (long long)eof,
+		       strerror(errno));
+	}
+	expect_listed(_metadata, self, kept);
+	expect_reads(_metadata, self, self->fd, self->data, eof, bad < eof);
+	if (bad >= eof && kept)
+		return;		/* clear unit 0: the sector is still bad */
+	ASSERT_EQ(0, ftruncate(self->fd, 2 * PAGE));
+	memset(self->data + eof, 0, 2 * PAGE - eof);
+	expect_reads(_metadata, self, self->fd, self->data, 2 * PAGE,
+		     bad < eof);
+}
+
+/* The bad sector, at 6144, is past the new EOF: zeroing clears it. */
+TEST_F_TIMEOUT(bb, truncate_clears_tail, 120)
+{
+	truncate_page(_metadata, self, variant, PAGE + 4 * SECTOR_SIZE);
+}
+
+/* The bad sector, at 4608, is before the new EOF: it stays listed. */
+TEST_F_TIMEOUT(bb, truncate_keeps_head, 120)
+{
+	truncate_page(_metadata, self, variant, PAGE + SECTOR_SIZE);
+}
+
+/*
+ * XFS: make the test file with its bad sector, and a clone of it in
+ * self->fd2 (FICLONE): all its blocks are shared, the bad one included.
+ */
+static void bb_clone(struct __test_metadata *_metadata, FIXTURE_DATA(bb) *self,
+		     const FIXTURE_VARIANT(bb) *variant)
+{
+	char path[160];
+
+	bb_prepare(_metadata, self, variant);
+	snprintf(path, sizeof(path), "%s/clone", self->m.dir);
+	self->fd2 = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_LE(0, self->fd2);
+	ASSERT_EQ(0, ioctl(self->fd2, FICLONE, self->fd)) {
+		TH_LOG("FICLONE: %s (mkfs.xfs without reflink?)",
+		       strerror(errno));
+	}
+	ASSERT_EQ(self->page * SECTOR_SIZE, dax_physical(self->fd2, PAGE_OFF));
+}
+
+/*
+ * XFS: a write of the bad sector in a block shared with a clone copies the
+ * block (copy on write) and succeeds on every device: the file reads the
+ * new data; the clone still fails with EIO at the sector and reads as
+ * before elsewhere, and the sector stays listed.
+ */
+TEST_F_TIMEOUT(bb, reflink_write, 120)
+{
+	unsigned char buf[SECTOR_SIZE], old[FILE_LEN];
+	ssize_t ret;
+	int err;
+
+	if (strcmp(variant->fs, "xfs"))
+		SKIP(return, "%s has no reflink (FICLONE)", variant->fs);
+	bb_clone(_metadata, self, variant);
+	memcpy(old, self->data, FILE_LEN);
+	dax_fill(buf, BAD_OFF, SECTOR_SIZE, 1);
+	errno = 0;
+	ret = pwrite(self->fd, buf, SECTOR_SIZE, BAD_OFF);
+	err = errno;
+	ASSERT_EQ(SECTOR_SIZE, ret) {
+		TH_LOG("write of the shared bad sector: %s",
+		       ret < 0 ? strerror(err) : "short");
+	}
+	memcpy(self->data + BAD_OFF, buf, SECTOR_SIZE);
+	EXPECT_NE(self->page * SECTOR_SIZE, dax_physical(self->fd, PAGE_OFF));
+	expect_listed(_metadata, self, 1);
+	expect_reads(_metadata, self, self->fd, self->data, FILE_LEN, 0);
+	expect_reads(_metadata, self, self->fd2, old, FILE_LEN, 1);
+}
+
+/*
+ * XFS: a hole punch over the bad sector in a block shared with a clone
+ * leaves the block to the clone: the file reads zeroes there, the clone
+ * EIO at the sector and as before elsewhere, and the sector stays listed.
+ */
+TEST_F_TIMEOUT(bb, reflink_punch, 120)
+{
+	unsigned char old[FILE_LEN];
+
+	if (strcmp(variant->fs, "xfs"))
+		SKIP(return, "%s has no reflink (FICLONE)", variant->fs);
+	bb_clone(_metadata, self, variant);
+	memcpy(old, self->data, FILE_LEN);
+	ASSERT_EQ(0, fallocate(self->fd,
+			       FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       PAGE_OFF, PAGE)) {
+		TH_LOG("punch of the shared page: %s", strerror(errno));
+	}
+	memset(self->data + PAGE_OFF, 0, PAGE);
+	expect_listed(_metadata, self, 1);
+	expect_reads(_metadata, self, self->fd, self->data, FILE_LEN, 0);
+	expect_reads(_metadata, self, self->fd2, old, FILE_LEN, 1);
+}
+
+struct bb_poller {
+	int fd;			/* the badblocks attribute, read once */
+	int written;		/* the clearing write has started */
+	int ret;		/* of the poll() that saw it */
+	short revents;
+	struct timespec woke;
+};
+
+/*
+ * poll() the badblocks attribute until it changes after the write started
+ * (a change before, such as the end of a scrub, is read and waited past).
+ */
+static void *bb_poll(void *arg)
+{
+	struct bb_poller *p = arg;
+	struct pollfd pfd = { .fd = p->fd, .events = POLLPRI | POLLERR };
+	char list[PAGE];
+
+	for (;;) {
+		p->ret = poll(&pfd, 1, POLL_MS);
+		clock_gettime(CLOCK_MONOTONIC, &p->woke);
+		if (p->ret != 1 ||
+		    __atomic_load_n(&p->written, __ATOMIC_ACQUIRE) ||
+		    pread(p->fd, list, sizeof(list), 0) < 0)
+			break;
+	}
+	p->revents = pfd.revents;
+	return NULL;
+}
+
+/*
+ * A write that clears a bad sector tells the pollers of the badblocks list
+ * (ndctl monitor), within NOTIFY_MS.  On dm, the list is the pmem's below.
+ */
+TEST_F_TIMEOUT(bb, poll_badblocks, 120)
+{
+	struct bb_poller p = { .written = 0 };
+	unsigned char buf[SECTOR_SIZE];
+	char path[128], list[PAGE];
+	struct timespec start;
+	pthread_t thread;
+	ssize_t ret;
+	long ms;
+	int err;
+
+	if (!variant->clears)
+		SKIP(return, "clear unit 0: no write clears a bad sector");
+	bb_prepare(_metadata, self, variant);
+	dax_badblocks_path(self->bl.dev, path, sizeof(path));
+	p.fd = open(path, O_RDONLY);
+	ASSERT_LE(0, p.fd);
+	/* poll() waits for a change after the last read */
+	ASSERT_LE(0, read(p.fd, list, sizeof(list)));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, bb_poll, &p));
+	usleep(200000);
+
+	dax_fill(buf, BAD_OFF, SECTOR_SIZE, 1);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	__atomic_store_n(&p.written, 1, __ATOMIC_RELEASE);
+	errno = 0;
+	ret = pwrite(self->fd, buf, SECTOR_SIZE, BAD_OFF);
+	err = errno;
+	pthread_join(thread, NULL);
+	close(p.fd);
+	expect_write(_metadata, self, variant, ret, err, buf, BAD_OFF,
+		     SECTOR_SIZE);
+
+	ms = (p.woke.tv_sec - start.tv_sec) * 1000 +
+	     (p.woke.tv_nsec - start.tv_nsec) / 1000000;
+	EXPECT_EQ(1, p.ret) {
+		TH_LOG("poll of %s: %s in %d ms", path,
+		       p.ret ? "failed" : "no notification", POLL_MS);
+	}
+	EXPECT_TRUE(!!(p.revents & POLLPRI));
+	EXPECT_LE(0, ms);	/* not woken before the write */
+	EXPECT_GT(NOTIFY_MS, ms) {
+		TH_LOG("notified %ld ms after the write", ms);
+	}
 }
 
 TEST_HARNESS_MAIN

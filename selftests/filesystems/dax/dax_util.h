@@ -4,7 +4,9 @@
  * DAX, find where a file's data lives on the device, inject, list and
  * scrub bad sectors through /sys/block/pmemN/badblocks, fill and check test
  * data, read a page through a mapping that may raise SIGBUS, count lines
- * of the kernel log, and write through a raw io_uring ring.
+ * of the kernel log (and fail a test during which it gained an oops, BUG,
+ * WARNING or general protection fault), and write through a raw io_uring
+ * ring.
  *
  * The tests format block devices, so they only run on devices named
  * explicitly (opt-in):
@@ -315,6 +317,54 @@ static inline int dax_klog_count(const char *needle)
 		n++;
 	free(log);
 	return n;
+}
+
+/*
+ * Kernel log lines that fail any test during which they appear: an oops,
+ * a BUG, a WARNING or a general protection fault.
+ */
+#define DAX_KLOG_NR_BAD	4
+
+static inline const char *dax_klog_bad(unsigned int i)
+{
+	static const char * const bad[DAX_KLOG_NR_BAD] = {
+		"Oops", "BUG:", "WARNING:", "general protection",
+	};
+
+	return bad[i];
+}
+
+/* Count the dax_klog_bad() lines of the kernel log into @n: 0, or -1. */
+static inline int dax_klog_snapshot(int n[DAX_KLOG_NR_BAD])
+{
+	unsigned int i;
+
+	for (i = 0; i < DAX_KLOG_NR_BAD; i++) {
+		n[i] = dax_klog_count(dax_klog_bad(i));
+		if (n[i] < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Fail the test if the kernel log gained dax_klog_bad() lines since @n. */
+static inline void dax_klog_expect_none(struct __test_metadata *_metadata,
+					const int n[DAX_KLOG_NR_BAD])
+{
+	unsigned int i;
+	int now;
+
+	for (i = 0; i < DAX_KLOG_NR_BAD; i++) {
+		now = dax_klog_count(dax_klog_bad(i));
+		EXPECT_LE(0, now) {
+			TH_LOG("cannot read the kernel log: %s",
+			       strerror(errno));
+		}
+		EXPECT_GE(n[i], now) {
+			TH_LOG("the kernel log gained %d \"%s\" line(s) during the test",
+			       now - n[i], dax_klog_bad(i));
+		}
+	}
 }
 
 #ifndef __NR_io_uring_setup
