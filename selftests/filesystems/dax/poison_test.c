@@ -24,13 +24,9 @@
  *    BAD_SECT and BAD_SECT2 of the page bad, a write of BAD_SECT alone
  *    fails, a read of the good sectors still works, and a write of both
  *    clears them and maps the page back (two_bad_sectors);
- *  - the page stays HWPoison while a bad sector is left in it, and is not
- *    once they are all cleared (see below).
- *
- * The HWPoison flag is read from /proc/kpageflags (KPF_HWPOISON), which
- * reports only the page frames it knows of: v7.3 reads 0 for a ZONE_DEVICE
- * page, such as a pmem page.  The flag is checked where the consumed page
- * shows it once the machine check is handled, and the log says when not.
+ *  - the page is mapped back (it can be mapped by the test again) only
+ *    once no bad sector is left in it.  /proc/kpageflags cannot tell: it
+ *    reports 0 for every ZONE_DEVICE page, pmem pages included.
  *
  * None of this may oops, which a kernel that copies from the unmapped page
  * does (or fails with EFAULT): the teardown fails the test if the kernel
@@ -69,7 +65,6 @@
 #include <glob.h>
 #include <limits.h>
 #include <stdbool.h>
-#include <linux/kernel-page-flags.h>
 #include <linux/types.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -215,7 +210,6 @@ FIXTURE(poison) {
 	long long bad;		/* the sector that consumed poison */
 	unsigned long pfn;	/* and its page frame */
 	bool poisoned;		/* poison may have been consumed */
-	bool kpf;		/* /proc/kpageflags shows the page HWPoison */
 	int sects[MAX_SECTS];	/* the bad sectors of the page, ascending */
 	int nr_sects;
 	int klog[DAX_KLOG_NR_BAD];	/* dax_klog_bad() lines before it */
@@ -242,7 +236,6 @@ FIXTURE_SETUP(poison)
 
 	self->fd = -1;
 	self->poisoned = false;
-	self->kpf = false;
 	self->sects[0] = BAD_SECT;
 	self->nr_sects = 1;
 	ASSERT_EQ(0, dax_klog_snapshot(self->klog)) {
@@ -317,26 +310,6 @@ FIXTURE_TEARDOWN_PARENT(poison)
 		}
 	}
 	dax_klog_expect_none(_metadata, self->klog);
-}
-
-/*
- * Does /proc/kpageflags show page frame @pfn HWPoison?  1 or 0, or -1 if
- * it cannot be read.
- */
-static int pfn_hwpoison(unsigned long pfn)
-{
-	__u64 flags;
-	ssize_t n;
-	int fd;
-
-	fd = open("/proc/kpageflags", O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = pread(fd, &flags, sizeof(flags), (off_t)pfn * sizeof(flags));
-	close(fd);
-	if (n != sizeof(flags))
-		return -1;
-	return !!(flags & (1ULL << KPF_HWPOISON));
 }
 
 /* Write @val to the file @name of the mce-inject directory. */
@@ -441,11 +414,6 @@ static void poison_prepare(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, memcmp(page, self->data + PAGE_OFF, PAGE));
 
 	consume_poison(_metadata, self);
-	/* Not on v7.3, which reports no ZONE_DEVICE page, see the top. */
-	self->kpf = pfn_hwpoison(self->pfn) == 1;
-	if (!self->kpf)
-		TH_LOG("/proc/kpageflags does not show pfn %#lx HWPoison: flag not checked",
-		       self->pfn);
 
 	/* What a platform's scrub would list. */
 	ASSERT_EQ(0, dax_inject(dev, self->bad, 1));
@@ -486,8 +454,6 @@ static void expect_unchanged(struct __test_metadata *_metadata,
 	}
 	EXPECT_TRUE(dax_reads_back(self->fd, self->data, from,
 				   FILE_LEN - from));
-	if (self->kpf)
-		EXPECT_EQ(1, pfn_hwpoison(self->pfn));
 }
 
 /* The good sectors of the consumed page read back. */
@@ -572,8 +538,6 @@ static void expect_cleared(struct __test_metadata *_metadata,
 	}
 	if (!mapped)
 		EXPECT_EQ(0, memcmp(page, self->data + PAGE_OFF, PAGE));
-	if (self->kpf)
-		EXPECT_EQ(0, pfn_hwpoison(self->pfn));
 }
 
 /* A write of exactly the bad sector clears it and maps the page back. */
