@@ -32,7 +32,7 @@ for k in base series; do
 		>>"$out/results.txt"
 done
 {
-	echo "DAX media error benchmark, $(date -u +%Y-%m-%d), QEMU TCG, one vCPU, legacy pmem, dax=always"
+	echo "DAX media error benchmark, $(date -u +%Y-%m-%d), QEMU TCG, ${GUEST_CPUS:-2} vCPUs, legacy pmem, dax=always"
 	echo "unusable_bytes: bytes of a page that cannot be read because of one bad sector (goal 512)"
 	echo "ratio: clearing 512-byte write / plain 512-byte write, median of per-round ratios (goal <= 2)"
 	cat "$out/results.txt"

@@ -22,7 +22,7 @@ cp "$top/bench/run-mapdirect.sh" "$out/bench/run.sh"
 bench_boot "$kbuild/arch/x86/boot/bzImage" "$out/initramfs.cpio" "$out/guest" "" \
 	>"$out/results.txt"
 {
-	echo "MAP_DIRECT benchmark, $(date -u +%Y-%m-%d), QEMU TCG, one vCPU, legacy pmem, 256 MiB file"
+	echo "MAP_DIRECT benchmark, $(date -u +%Y-%m-%d), QEMU TCG, ${GUEST_CPUS:-2} vCPUs, legacy pmem, 256 MiB file"
 	echo "cache_pages: page-cache pages after touching a MAP_SHARED | MAP_DIRECT mapping"
 	echo "faults/s: 4 KiB write faults, plain MAP_SHARED vs MAP_SHARED | MAP_DIRECT,"
 	echo "alternating 15 times; ratio = median of direct / plain per round (goal >= 0.98 with DAX)"

@@ -41,7 +41,7 @@ mean() {	# KERNEL FS KEY
 		END { if (n) printf "%.1f", s / n; else printf "nan" }' "$out/results.txt"
 }
 {
-	echo "direct-write benchmark, $(date -u +%Y-%m-%d), QEMU TCG, one vCPU, legacy pmem, dax=never"
+	echo "direct-write benchmark, $(date -u +%Y-%m-%d), QEMU TCG, ${GUEST_CPUS:-2} vCPUs, legacy pmem, dax=never"
 	echo "1 MiB O_DIRECT overwrites of a 64 MiB file, ${BENCH_SECONDS:-5} s each, mean of ${ROUNDS:-2} boots"
 	printf '%-5s %-26s %10s %10s %8s\n' fs measure v7.3.4 series ratio
 	for fs in xfs ext4; do
