@@ -5,7 +5,7 @@
 # device (the one on which a write can clear a bad sector).  One line per
 # filesystem: === BENCH fs=... dax=always rc=N key=value... ===
 dev=$DAX_TEST_PMEM_LEGACY
-rounds=${BB_BENCH_ROUNDS:-101}
+rounds=${BB_BENCH_ROUNDS:-501}
 for fs in xfs ext4; do
 	case $fs in
 	xfs) mkfs.xfs -f -q "$dev" ;;
