@@ -55,7 +55,7 @@ KUNIT_ARGS := $(KUNIT_CONFIG_ARGS) --jobs=$(JOBS)
 NFIT_KUNIT_ARGS := --arch=x86_64 --build_dir=$(NFIT_KBUILD) --make_options 'CC=ccache gcc' \
 	$(foreach c,$(NFIT_KCONFIGS),--kunitconfig=$(CURDIR)/$(c)) --jobs=$(JOBS)
 BZIMAGE := $(KBUILD)/arch/x86/boot/bzImage
-SELFTESTS := filesystems/dax
+SELFTESTS := cachestat filesystems/dax
 # make selftests T=dio_stale_test, T=dio_poll or T=dio.xfs_nullblk: one test
 # program, fixture or fixture.variant (a prefix of "fixture.variant.test").
 export T
@@ -65,7 +65,7 @@ export T
 .NOTPARALLEL:
 
 .PHONY: all deps source tree export config check check-harness kernel kernel-nfit kunit selftests shell \
-	run test bench bench-nostale bench-badblocks bench-mapdirect test-debug mbox clean distclean
+	run test bench bench-nostale bench-badblocks bench-mapdirect repro-cachestat test-debug mbox clean distclean
 
 all: run
 
@@ -158,6 +158,10 @@ bench-badblocks: kernel
 	@scripts/bench-badblocks.sh $(TREE) $(KBUILD) $(BUILD)/bench-badblocks
 bench-mapdirect: kernel
 	@scripts/bench-mapdirect.sh $(KBUILD) $(BUILD)/bench-mapdirect
+
+# The cachestat(2) oops on DAX files that the first patch fixes, on v7.3.4.
+repro-cachestat: kernel
+	@scripts/repro-cachestat.sh $(TREE) $(KBUILD) $(BUILD)/repro-cachestat
 
 # A postable copy of the series in build/mbox, re-signed by the poster.
 mbox: tree

@@ -39,7 +39,8 @@ git -C "$tree" -c core.abbrev=12 format-patch -q --cover-letter \
 } >"$out/series"
 
 # The kselftests as they stand at the tip of the series.
-git -C "$tree" archive series tools/testing/selftests/filesystems/dax 2>/dev/null |
+git -C "$tree" archive series tools/testing/selftests/filesystems/dax \
+	tools/testing/selftests/cachestat 2>/dev/null |
 	tar -x -C "$out/selftests" --strip-components=3
 
 # `make export` saved the tree's commits: tell `make tree` they are safe.
