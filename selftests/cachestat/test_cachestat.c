@@ -332,8 +332,10 @@ static int cachestat_dax_file(const char *path)
 
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0) {
-		ksft_print_msg("%s: %s\n", path, strerror(errno));
-		return errno == EACCES || errno == EROFS ? KSFT_SKIP : KSFT_FAIL;
+		int err = errno;
+
+		ksft_print_msg("%s: %s\n", path, strerror(err));
+		return err == EACCES || err == EROFS ? KSFT_SKIP : KSFT_FAIL;
 	}
 	if (statx(fd, "", AT_EMPTY_PATH, 0, &stx)) {
 		ksft_print_msg("statx: %s\n", strerror(errno));
@@ -350,7 +352,8 @@ static int cachestat_dax_file(const char *path)
 		goto out;
 	}
 	/* allocated, so that no store below can fail with SIGBUS */
-	if (fallocate(fd, 0, 0, size)) {
+	if (fallocate(fd, 0, 0, size) &&
+	    (errno != EOPNOTSUPP || ftruncate(fd, size))) {
 		ksft_print_msg("fallocate: %s\n", strerror(errno));
 		goto out;
 	}
@@ -380,6 +383,21 @@ out:
 	return ret;
 }
 
+/* Is the mount option @opt, exactly, among the options @opts? */
+static bool has_opt(const char *opts, const char *opt)
+{
+	size_t n = strlen(opt);
+	const char *p;
+
+	for (p = opts; p; p = strchr(p, ',')) {
+		if (*p == ',')
+			p++;
+		if (!strncmp(p, opt, n) && (p[n] == ',' || !p[n]))
+			return true;
+	}
+	return false;
+}
+
 /*
  * A directory in which new files are DAX files: $CACHESTAT_DAX_DIR, or the
  * first read-write mount point whose options ask for DAX on every file.
@@ -399,12 +417,10 @@ static bool find_dax_dir(char *dir, size_t len)
 	if (!f)
 		return false;
 	while (!found && (m = getmntent(f))) {
-		char *opt = hasmntopt(m, "dax");
-
-		if (hasmntopt(m, "ro"))
+		if (has_opt(m->mnt_opts, "ro"))
 			continue;
-		if (opt && (!strncmp(opt, "dax,", 4) || !strcmp(opt, "dax") ||
-			    !strncmp(opt, "dax=always", 10))) {
+		if (has_opt(m->mnt_opts, "dax") ||
+		    has_opt(m->mnt_opts, "dax=always")) {
 			snprintf(dir, len, "%s", m->mnt_dir);
 			found = true;
 		}
@@ -433,16 +449,21 @@ static int cachestat_dax_child(const char *path, uid_t uid)
 		int ret = KSFT_FAIL;
 
 		if (uid != (uid_t)-1 &&
-		    (setgroups(0, NULL) || setgid(uid) || setuid(uid)))
+		    (setgroups(0, NULL) || setgid(uid) || setuid(uid))) {
+			/* no such uid in this user namespace */
+			ret = errno == EINVAL ? KSFT_SKIP : KSFT_FAIL;
 			ksft_print_msg("setuid: %s\n", strerror(errno));
-		else
+		} else {
 			ret = cachestat_dax_file(path);
+		}
 		fflush(stdout);
 		_exit(ret);
 	}
-	if (waitpid(pid, &status, 0) != pid) {
-		ksft_print_msg("waitpid: %s\n", strerror(errno));
-		return KSFT_FAIL;
+	while (waitpid(pid, &status, 0) != pid) {
+		if (errno != EINTR) {
+			ksft_print_msg("waitpid: %s\n", strerror(errno));
+			return KSFT_FAIL;
+		}
 	}
 	if (WIFSIGNALED(status)) {
 		ksft_print_msg("killed by signal %d (a kernel oops?)\n",
@@ -460,7 +481,7 @@ static void report(int result, const char *what, int *ret)
 		ksft_test_result_pass("%s\n", what);
 		break;
 	case KSFT_SKIP:
-		ksft_test_result_skip("%s: skipped, see the messages above\n", what);
+		ksft_test_result_skip("%s (the messages above say why)\n", what);
 		break;
 	default:
 		ksft_test_result_fail("%s\n", what);
@@ -492,8 +513,10 @@ static void test_cachestat_dax(int *ret)
 		ksft_test_result_skip("%s: needs root to switch users\n",
 				      DAX_CASE_NOBODY);
 	} else if (mkdir(sub, 0777)) {
-		ksft_print_msg("%s: %s\n", sub, strerror(errno));
-		report(errno == EROFS ? KSFT_SKIP : KSFT_FAIL, DAX_CASE_NOBODY,
+		int err = errno;
+
+		ksft_print_msg("%s: %s\n", sub, strerror(err));
+		report(err == EROFS ? KSFT_SKIP : KSFT_FAIL, DAX_CASE_NOBODY,
 		       ret);
 	} else {
 		int result = KSFT_FAIL;
@@ -502,7 +525,10 @@ static void test_cachestat_dax(int *ret)
 			ksft_print_msg("%s: %s\n", sub, strerror(errno));
 		else
 			result = cachestat_dax_child(path, NOBODY);
-		rmdir(sub);
+		if (rmdir(sub)) {
+			ksft_print_msg("rmdir %s: %s\n", sub, strerror(errno));
+			result = KSFT_FAIL;
+		}
 		report(result, DAX_CASE_NOBODY, ret);
 	}
 
