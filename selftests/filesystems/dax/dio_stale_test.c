@@ -11,12 +11,38 @@
  * cannot happen; where direct I/O cannot keep the promise the write goes
  * through the page cache, and /sys/fs/iomap/dio_nostale_fallbacks counts it.
  *
- * Direct writes are synchronous, or (race_mmap_stores_aio) AIO_DEPTH Linux
- * AIO writes in flight at a time.  Each race runs for DIO_RACE_SECONDS
- * (default 5) or DIO_RACE_WRITES direct writes, whichever ends first.  Then,
- * with the racer stopped: fsync() succeeds, a direct write is read back byte
- * for byte by a buffered read and through the mapping, and the kernel log has
- * no invalidation failure.
+ * The race_* tests write 1 MiB chunks of an 8 MiB file directly, cycling
+ * over the chunks, each write with its own letter, while a racer thread
+ * stores 'm' at byte 8 of each page through a mapping, reads pages with
+ * buffered reads, or calls MADV_WILLNEED.  The direct writes are synchronous
+ * pwrite()s, or AIO_DEPTH at a time in flight: Linux AIO
+ * (race_mmap_stores_aio), io_uring (race_mmap_stores_uring), or an io_uring
+ * ring set up with IORING_SETUP_IOPOLL, reaped by polling
+ * (race_mmap_stores_iopoll; skipped where such a ring cannot be set up or
+ * cannot write to the file).  Each race runs for DIO_RACE_SECONDS (default
+ * 5) or DIO_RACE_WRITES direct writes, whichever ends first.  Then:
+ *
+ *  - the race happened: at least MIN_WRITES direct writes completed, the
+ *    racer did at least MIN_RACER_OPS operations, and at least
+ *    MIN_OVERLAPPED synchronous writes (or batches of AIO_DEPTH writes) had
+ *    a racer operation while they were in flight (the racer's count moved
+ *    between the submission and the completion).  DIO_RACE_SECONDS=0 thus
+ *    fails the test: a race that did not run proves nothing;
+ *  - at most one direct write in ten fell back to buffered I/O (the
+ *    counter must exist: the kernel under test has it);
+ *  - with the racer stopped, and no write since: every byte of the file is
+ *    the letter of the last direct write to its chunk (byte 8 of a page may
+ *    also be the racer's 'm', which came before or after that write), and
+ *    the mapping, a buffered read and, after msync(MS_SYNC) and fsync()
+ *    both succeed, a direct read agree byte for byte;
+ *  - then fsync() succeeds, a direct write over the whole file is read back
+ *    byte for byte by a buffered read and through the mapping, and the
+ *    kernel log has no invalidation failure.
+ *
+ * source_buffer_maps_same_file writes position-dependent data directly from
+ * a mapping of the file itself, over the same range and an overlapping one,
+ * and compares the result byte for byte through the mapping, a buffered read
+ * and a direct read.
  *
  * Runs on XFS and ext4 without DAX, on the device in DAX_TEST_PMEM_LEGACY
  * (see dax_util.h), and (variants *_nullblk) on the device in
@@ -32,9 +58,11 @@
  * another part of the file must not wait for it: if the fault waited for
  * direct writes in flight (a lock the write holds until it completes, say),
  * the thread that would poll is the one waiting, and the write would only
- * complete when null_blk times it out.  Runs on DAX_TEST_BLK_ASYNC, which needs
- * poll queues, and reads blk-mq debugfs (/sys/kernel/debug/block) to prove
- * that the write sits on a poll queue.
+ * complete when null_blk times it out.  A write fault inside the range of the
+ * write must wait for it, but without holding the fault lock, so that the
+ * submitter can still change its mappings and then poll.  Runs on
+ * DAX_TEST_BLK_ASYNC, which needs poll queues, and reads blk-mq debugfs
+ * (/sys/kernel/debug/block) to prove that the write sits on a poll queue.
  */
 #define _GNU_SOURCE
 #include <linux/aio_abi.h>
@@ -49,9 +77,14 @@
 
 #define FILE_SIZE	(8 * 1024 * 1024)
 #define CHUNK		(1024 * 1024)
+#define NR_CHUNKS	(FILE_SIZE / CHUNK)
 #define PAGE		4096
+#define STORE_OFF	8	/* the byte of each page the racer stores to */
 #define DIO_RACE_WRITES	2000
-#define AIO_DEPTH	4
+#define AIO_DEPTH	4	/* writes in flight: AIO and io_uring */
+#define MIN_WRITES	20	/* direct writes in a race, at least */
+#define MIN_RACER_OPS	100	/* racer operations in a race, at least */
+#define MIN_OVERLAPPED	10	/* writes (batches) the racer overlapped */
 #define COUNTER		"/sys/fs/iomap/dio_nostale_fallbacks"
 #define FAIL_FN		"/sys/kernel/debug/fail_function"
 #define INVAL_FN	"iomap_dio_nostale_invalidate_pages"
@@ -65,6 +98,16 @@
 #define FAULT_MAX_MS	2000
 
 enum racer { RACE_NONE, RACE_MMAP_STORES, RACE_BUFFERED_READS, RACE_WILLNEED };
+
+/* How the direct writes of a race are issued. */
+enum wkind { WRITE_SYNC, WRITE_AIO, WRITE_URING, WRITE_IOPOLL };
+
+static const char * const wkind_name[] = {
+	[WRITE_SYNC] = "pwrite",
+	[WRITE_AIO] = "Linux AIO",
+	[WRITE_URING] = "io_uring",
+	[WRITE_IOPOLL] = "io_uring IOPOLL",
+};
 
 /* The fallback counter, or -1 on a kernel without it. */
 static long fallbacks(void)
@@ -89,6 +132,8 @@ FIXTURE(dio) {
 	char *buf;		/* aligned buffer for direct I/O */
 	bool stop;		/* __atomic: written by the test, read by the racer */
 	enum racer racer;
+	unsigned long ops;	/* __atomic: operations done by the racer */
+	char last[NR_CHUNKS];	/* the letter each chunk was last written with */
 	int bad_lines;		/* BAD_LINE in the kernel log before the test */
 };
 
@@ -117,6 +162,7 @@ FIXTURE_SETUP(dio)
 	ASSERT_EQ(0, posix_memalign((void **)&self->buf, PAGE, FILE_SIZE));
 	memset(self->buf, 'i', FILE_SIZE);
 	ASSERT_EQ(FILE_SIZE, pwrite(self->dfd, self->buf, FILE_SIZE, 0));
+	memset(self->last, 'i', sizeof(self->last));
 	self->map = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 self->bfd, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
@@ -147,7 +193,7 @@ static void *racer(void *arg)
 
 		switch (self->racer) {
 		case RACE_MMAP_STORES:
-			self->map[off + 8] = 'm';
+			self->map[off + STORE_OFF] = 'm';
 			break;
 		case RACE_BUFFERED_READS:
 			if (pread(self->bfd, page, PAGE, off) != PAGE)
@@ -160,8 +206,14 @@ static void *racer(void *arg)
 		default:
 			return NULL;
 		}
+		__atomic_add_fetch(&self->ops, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
+}
+
+static unsigned long racer_ops(FIXTURE_DATA(dio) *self)
+{
+	return __atomic_load_n(&self->ops, __ATOMIC_RELAXED);
 }
 
 static double now(void)
@@ -172,76 +224,299 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Race direct writes against @r; return the number of direct writes. */
-static int race(struct __test_metadata *_metadata, FIXTURE_DATA(dio) *self,
-		enum racer r)
+/*
+ * Issues direct writes of one kind, up to depth at a time, and reaps them.
+ * A synchronous write is complete when submitted: its result waits in res
+ * for the reap.
+ */
+struct writer {
+	enum wkind kind;
+	int depth;		/* writes in flight at a time */
+	aio_context_t aio;
+	struct dax_uring ring;
+	long res;		/* WRITE_SYNC: result of the last write */
+};
+
+/* 0, or -1 with errno. */
+static int writer_open(struct writer *w, enum wkind kind)
 {
-	const char *s = getenv("DIO_RACE_SECONDS");
-	double end = now() + (s ? atof(s) : 5);
-	pthread_t t;
-	void *ret;
-	int n;
-
-	self->racer = r;
-	__atomic_store_n(&self->stop, false, __ATOMIC_RELAXED);
-	ASSERT_EQ(0, pthread_create(&t, NULL, racer, self));
-	for (n = 0; n < DIO_RACE_WRITES && now() < end; n++) {
-		off_t off = (off_t)(n % (FILE_SIZE / CHUNK)) * CHUNK;
-
-		memset(self->buf, 'a' + n % 26, CHUNK);
-		EXPECT_EQ(CHUNK, pwrite(self->dfd, self->buf, CHUNK, off));
+	memset(w, 0, sizeof(*w));
+	w->kind = kind;
+	w->depth = kind == WRITE_SYNC ? 1 : AIO_DEPTH;
+	dax_uring_init(&w->ring);
+	switch (kind) {
+	case WRITE_AIO:
+		return syscall(__NR_io_setup, AIO_DEPTH, &w->aio) ? -1 : 0;
+	case WRITE_URING:
+		return dax_uring_setup(&w->ring, AIO_DEPTH, 0);
+	case WRITE_IOPOLL:
+		return dax_uring_setup(&w->ring, AIO_DEPTH, IORING_SETUP_IOPOLL);
+	default:
+		return 0;
 	}
-	__atomic_store_n(&self->stop, true, __ATOMIC_RELAXED);
-	ASSERT_EQ(0, pthread_join(t, &ret));
-	EXPECT_EQ(NULL, ret);
-	return n;
+}
+
+/* Write @len bytes of @buf at @off of @fd: 0 if submitted, -1 with errno. */
+static int writer_submit(struct writer *w, int fd, const char *buf,
+			 size_t len, off_t off)
+{
+	struct iocb cb, *cbp = &cb;
+
+	switch (w->kind) {
+	case WRITE_AIO:
+		memset(&cb, 0, sizeof(cb));
+		cb.aio_fildes = fd;
+		cb.aio_lio_opcode = IOCB_CMD_PWRITE;
+		cb.aio_buf = (unsigned long)buf;
+		cb.aio_nbytes = len;
+		cb.aio_offset = off;
+		return syscall(__NR_io_submit, w->aio, 1, &cbp) == 1 ? 0 : -1;
+	case WRITE_URING:
+	case WRITE_IOPOLL:
+		return dax_uring_submit_write(&w->ring, fd, buf, len, off) == 1 ?
+		       0 : -1;
+	default:
+		w->res = pwrite(fd, buf, len, off);
+		if (w->res < 0)
+			w->res = -errno;
+		return 0;
+	}
 }
 
 /*
- * Like race(), with AIO_DEPTH asynchronous direct writes in flight at a
- * time (Linux AIO): their completion, not the submitter, ends them.
+ * Wait for a write to complete (an IOPOLL ring polls for it): 0 with its
+ * result, or -errno, in @res; -1 with errno if waiting failed.
  */
-static int race_aio(struct __test_metadata *_metadata, FIXTURE_DATA(dio) *self,
-		    enum racer r)
+static int writer_reap(struct writer *w, long *res)
+{
+	struct io_event ev;
+	int r;
+
+	switch (w->kind) {
+	case WRITE_AIO:
+		if (syscall(__NR_io_getevents, w->aio, 1, 1, &ev, NULL) != 1)
+			return -1;
+		*res = ev.res;
+		return 0;
+	case WRITE_URING:
+	case WRITE_IOPOLL:
+		if (dax_uring_reap(&w->ring, &r))
+			return -1;
+		*res = r;
+		return 0;
+	default:
+		*res = w->res;
+		return 0;
+	}
+}
+
+/* Ends the writes still in flight, if any. */
+static void writer_close(struct writer *w)
+{
+	if (w->kind == WRITE_AIO && w->aio)
+		syscall(__NR_io_destroy, w->aio);
+	dax_uring_close(&w->ring);
+}
+
+/* What a race did. */
+struct race_stats {
+	int writes;		/* direct writes that completed in full */
+	int batches;		/* batches of writer.depth writes */
+	int overlapped;		/* batches during which the racer moved */
+	unsigned long ops;	/* racer operations */
+};
+
+/*
+ * Race direct writes issued by @kind against @r, and tell what happened in
+ * @st.  Returns -1 if the test was skipped, else 0.
+ */
+static int race(struct __test_metadata *_metadata, FIXTURE_DATA(dio) *self,
+		enum racer r, enum wkind kind, struct race_stats *st)
 {
 	const char *s = getenv("DIO_RACE_SECONDS");
 	double end = now() + (s ? atof(s) : 5);
-	struct iocb cbs[AIO_DEPTH], *cbp[AIO_DEPTH];
-	struct io_event ev[AIO_DEPTH];
-	aio_context_t ctx = 0;
+	int n, i, inflight, c[AIO_DEPTH];
+	char letter[AIO_DEPTH];
+	struct writer w;
+	unsigned long ops;
+	bool failed = false;
 	pthread_t t;
-	int n, i, got;
+	void *ret;
+	long res;
 
-	ASSERT_EQ(0, syscall(__NR_io_setup, AIO_DEPTH, &ctx));
-	memset(self->buf, 'q', AIO_DEPTH * CHUNK);
-	self->racer = r;
-	__atomic_store_n(&self->stop, false, __ATOMIC_RELAXED);
-	ASSERT_EQ(0, pthread_create(&t, NULL, racer, self));
-	for (n = 0; n < DIO_RACE_WRITES && now() < end; n += AIO_DEPTH) {
-		for (i = 0; i < AIO_DEPTH; i++) {
-			memset(&cbs[i], 0, sizeof(cbs[i]));
-			cbs[i].aio_fildes = self->dfd;
-			cbs[i].aio_lio_opcode = IOCB_CMD_PWRITE;
-			cbs[i].aio_buf = (unsigned long)(self->buf + i * CHUNK);
-			cbs[i].aio_nbytes = CHUNK;
-			cbs[i].aio_offset = (off_t)((n + i) % (FILE_SIZE / CHUNK)) * CHUNK;
-			cbp[i] = &cbs[i];
-		}
-		ASSERT_EQ(AIO_DEPTH, syscall(__NR_io_submit, ctx, AIO_DEPTH, cbp));
-		for (got = 0; got < AIO_DEPTH; ) {
-			int k = syscall(__NR_io_getevents, ctx, 1, AIO_DEPTH - got,
-					ev, NULL);
+	memset(st, 0, sizeof(*st));
+	errno = 0;
+	if (writer_open(&w, kind)) {
+		int err = errno;
 
-			ASSERT_LT(0, k);
-			for (i = 0; i < k; i++)
-				EXPECT_EQ(CHUNK, (long)ev[i].res);
-			got += k;
+		writer_close(&w);
+		if (kind == WRITE_IOPOLL &&
+		    (err == EINVAL || err == EOPNOTSUPP))
+			SKIP(return -1, "io_uring_setup(IORING_SETUP_IOPOLL): %s",
+			     strerror(err));
+		ASSERT_TRUE(0) {
+			TH_LOG("setting up %s: %s", wkind_name[kind],
+			       strerror(err));
 		}
 	}
+
+	/* Can @w write the file at all?  Chunk 0, with what it holds. */
+	memset(self->buf, self->last[0], CHUNK);
+	res = 0;
+	if (writer_submit(&w, self->dfd, self->buf, CHUNK, 0) ||
+	    writer_reap(&w, &res))
+		res = -errno;
+	/*
+	 * A device without poll queues (pmem is bio-based) fails polled
+	 * bios with EAGAIN (BLK_STS_AGAIN), or refuses them up front.
+	 */
+	if (kind == WRITE_IOPOLL && (res == -EOPNOTSUPP || res == -EINVAL ||
+				     res == -EAGAIN)) {
+		writer_close(&w);
+		SKIP(return -1, "polled direct write on %s: %s", self->m.dev,
+		     strerror(-res));
+	}
+	ASSERT_EQ(CHUNK, res) {
+		TH_LOG("%s write: %s", wkind_name[kind],
+		       res < 0 ? strerror(-res) : "short");
+		writer_close(&w);
+	}
+
+	self->racer = r;
+	__atomic_store_n(&self->ops, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&self->stop, false, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, pthread_create(&t, NULL, racer, self));
+	for (n = 0; !failed && n < DIO_RACE_WRITES && now() < end;
+	     n += w.depth) {
+		/* Distinct chunks, each write with its own buffer and letter. */
+		for (i = 0; i < w.depth; i++) {
+			c[i] = (n + i) % NR_CHUNKS;
+			letter[i] = 'a' + (n + i) % 26;
+			memset(self->buf + (size_t)i * CHUNK, letter[i], CHUNK);
+		}
+		ops = racer_ops(self);
+		for (i = 0; i < w.depth; i++) {
+			if (writer_submit(&w, self->dfd,
+					  self->buf + (size_t)i * CHUNK, CHUNK,
+					  (off_t)c[i] * CHUNK)) {
+				TH_LOG("submitting a %s write: %s",
+				       wkind_name[kind], strerror(errno));
+				failed = true;
+				break;
+			}
+		}
+		inflight = i;
+		for (i = 0; i < inflight; i++) {
+			if (writer_reap(&w, &res)) {
+				TH_LOG("reaping a %s write: %s",
+				       wkind_name[kind], strerror(errno));
+				failed = true;
+				break;
+			}
+			if (res != CHUNK) {
+				TH_LOG("%s write: %s", wkind_name[kind],
+				       res < 0 ? strerror(-res) : "short");
+				failed = true;
+				continue;
+			}
+			st->writes++;
+		}
+		if (racer_ops(self) != ops)
+			st->overlapped++;
+		/*
+		 * Which write a result is for is not known (io_uring): every
+		 * chunk takes its new letter.  A failed write leaves its
+		 * chunk unknown, but fails the test anyway.
+		 */
+		for (i = 0; i < inflight; i++)
+			self->last[c[i]] = letter[i];
+		st->batches++;
+	}
 	__atomic_store_n(&self->stop, true, __ATOMIC_RELAXED);
-	ASSERT_EQ(0, pthread_join(t, NULL));
-	EXPECT_EQ(0, syscall(__NR_io_destroy, ctx));
-	return n;
+	ASSERT_EQ(0, pthread_join(t, &ret));
+	EXPECT_EQ(NULL, ret) {
+		TH_LOG("the racer failed");
+	}
+	st->ops = racer_ops(self);
+	writer_close(&w);
+	EXPECT_FALSE(failed);
+	return 0;
+}
+
+/* First offset at which @a and @b differ, or -1. */
+static long first_diff(const char *a, const char *b, long len)
+{
+	long i;
+
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return i;
+	return -1;
+}
+
+/*
+ * First offset of @p (the file) that is not the letter of the last direct
+ * write to its chunk, nor, with @stores, the racer's 'm' at STORE_OFF of a
+ * page; or -1.
+ */
+static long first_unexpected(const char *p, const char *last, bool stores)
+{
+	long i;
+
+	for (i = 0; i < FILE_SIZE; i++) {
+		if (p[i] == last[i / CHUNK])
+			continue;
+		if (stores && i % PAGE == STORE_OFF && p[i] == 'm')
+			continue;
+		return i;
+	}
+	return -1;
+}
+
+/*
+ * After a race, with the racer stopped and no write since: the file holds
+ * what the direct writes (and racing stores) put there, and (a) the
+ * mapping, (b) a buffered read, and (c) a direct read agree byte for byte.
+ * msync() and fsync() between (b) and (c) succeed: after an invalidation
+ * failure, the first of them to run returns -EIO.
+ */
+static void check_views(struct __test_metadata *_metadata,
+			FIXTURE_DATA(dio) *self)
+{
+	char *back = malloc(FILE_SIZE);
+	long off;
+
+	ASSERT_NE(NULL, back);
+	off = first_unexpected(self->map, self->last,
+			       self->racer == RACE_MMAP_STORES);
+	EXPECT_EQ(-1, off) {
+		TH_LOG("mapping: byte %ld is %#04x, the last direct write to its chunk wrote '%c'",
+		       off, (unsigned char)self->map[off],
+		       self->last[off / CHUNK]);
+	}
+	ASSERT_EQ(FILE_SIZE, pread(self->bfd, back, FILE_SIZE, 0));
+	off = first_diff(back, self->map, FILE_SIZE);
+	EXPECT_EQ(-1, off) {
+		TH_LOG("byte %ld: buffered read %#04x, mapping %#04x", off,
+		       (unsigned char)back[off],
+		       (unsigned char)self->map[off]);
+	}
+	errno = 0;
+	EXPECT_EQ(0, msync(self->map, FILE_SIZE, MS_SYNC)) {
+		TH_LOG("msync: %s", strerror(errno));
+	}
+	errno = 0;
+	EXPECT_EQ(0, fsync(self->bfd)) {
+		TH_LOG("fsync: %s", strerror(errno));
+	}
+	ASSERT_EQ(FILE_SIZE, pread(self->dfd, self->buf, FILE_SIZE, 0));
+	off = first_diff(self->buf, self->map, FILE_SIZE);
+	EXPECT_EQ(-1, off) {
+		TH_LOG("byte %ld: direct read %#04x, mapping %#04x", off,
+		       (unsigned char)self->buf[off],
+		       (unsigned char)self->map[off]);
+	}
+	free(back);
 }
 
 /*
@@ -271,62 +546,128 @@ static void check_quiesced(struct __test_metadata *_metadata,
 }
 
 static void race_and_check(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(dio) *self, enum racer r, bool aio)
+			   FIXTURE_DATA(dio) *self, enum racer r,
+			   enum wkind kind)
 {
-	long before = fallbacks(), after;
-	int n;
+	long before = fallbacks(), delta;
+	struct race_stats st;
 
-	n = aio ? race_aio(_metadata, self, r) : race(_metadata, self, r);
+	if (race(_metadata, self, r, kind, &st))
+		return;
+	EXPECT_LE(0, before) {
+		TH_LOG("no %s: kernel without IOMAP_DIO_RWF_NO_STALE_PAGECACHE",
+		       COUNTER);
+	}
+	delta = before < 0 ? -1 : fallbacks() - before;
+	TH_LOG("%s: %d writes, %lu racer ops, %d of %d batches of %d overlapped, %ld fallbacks",
+	       wkind_name[kind], st.writes, st.ops, st.overlapped, st.batches,
+	       kind == WRITE_SYNC ? 1 : AIO_DEPTH, delta);
+	EXPECT_LE(MIN_WRITES, st.writes) {
+		TH_LOG("only %d direct writes (DIO_RACE_SECONDS too short?)",
+		       st.writes);
+	}
+	EXPECT_LE(MIN_RACER_OPS, st.ops) {
+		TH_LOG("the racer only did %lu operations", st.ops);
+	}
+	EXPECT_LE(MIN_OVERLAPPED, st.overlapped) {
+		TH_LOG("the racer only ran during %d of %d batches of writes",
+		       st.overlapped, st.batches);
+	}
+	if (before >= 0) {
+		EXPECT_GE(st.writes / 10, delta) {
+			TH_LOG("%ld of %d direct writes fell back to buffered I/O",
+			       delta, st.writes);
+		}
+	}
+	check_views(_metadata, self);
 	check_quiesced(_metadata, self);
-	after = fallbacks();
-	TH_LOG("%d direct writes, %ld fell back to buffered I/O", n,
-	       before < 0 ? -1 : after - before);
-	EXPECT_LE(before, after);
 }
 
 TEST_F_TIMEOUT(dio, race_mmap_stores, 300)
 {
-	race_and_check(_metadata, self, RACE_MMAP_STORES, false);
+	race_and_check(_metadata, self, RACE_MMAP_STORES, WRITE_SYNC);
 }
 
 TEST_F_TIMEOUT(dio, race_buffered_reads, 300)
 {
-	race_and_check(_metadata, self, RACE_BUFFERED_READS, false);
+	race_and_check(_metadata, self, RACE_BUFFERED_READS, WRITE_SYNC);
 }
 
 TEST_F_TIMEOUT(dio, race_madvise_willneed, 300)
 {
-	race_and_check(_metadata, self, RACE_WILLNEED, false);
+	race_and_check(_metadata, self, RACE_WILLNEED, WRITE_SYNC);
 }
 
 TEST_F_TIMEOUT(dio, race_mmap_stores_aio, 300)
 {
-	race_and_check(_metadata, self, RACE_MMAP_STORES, true);
+	race_and_check(_metadata, self, RACE_MMAP_STORES, WRITE_AIO);
+}
+
+TEST_F_TIMEOUT(dio, race_mmap_stores_uring, 300)
+{
+	race_and_check(_metadata, self, RACE_MMAP_STORES, WRITE_URING);
+}
+
+TEST_F_TIMEOUT(dio, race_mmap_stores_iopoll, 300)
+{
+	race_and_check(_metadata, self, RACE_MMAP_STORES, WRITE_IOPOLL);
+}
+
+/* Byte @off of the data of source_buffer_maps_same_file. */
+static char src_pat(off_t off)
+{
+	return (char)((off + off / PAGE) & 0xff);
 }
 
 /*
  * The source of a direct write is a mapping of the file being written, the
- * same range and a neighbouring one: no deadlock, and the data arrives.
+ * same range and an overlapping one: no deadlock, and the data arrives,
+ * each byte where it belongs, in the mapping, for buffered reads and on
+ * storage.
  */
 TEST_F_TIMEOUT(dio, source_buffer_maps_same_file, 300)
 {
 	char *want = malloc(2 * CHUNK);
+	long off;
+	off_t i;
 
 	ASSERT_NE(NULL, want);
-	memset(self->map, 's', CHUNK);
-	memset(self->map + CHUNK, 't', CHUNK);
+	for (i = 0; i < 2 * CHUNK; i++)
+		want[i] = src_pat(i);
+	memcpy(self->map, want, 2 * CHUNK);
 
 	/* Same range: the file is written with what it holds. */
 	ASSERT_EQ(CHUNK, pwrite(self->dfd, self->map, CHUNK, 0));
 	/* Overlapping ranges: [CHUNK, 2 * CHUNK) written at PAGE. */
 	ASSERT_EQ(CHUNK, pwrite(self->dfd, self->map + CHUNK, CHUNK, PAGE));
-	memset(want, 't', 2 * CHUNK);
-	memset(want, 's', PAGE);
+	for (i = 0; i < CHUNK; i++)
+		want[PAGE + i] = src_pat(CHUNK + i);
 
+	off = first_diff(self->map, want, 2 * CHUNK);
+	EXPECT_EQ(-1, off) {
+		TH_LOG("byte %ld: mapping %#04x, expected %#04x", off,
+		       (unsigned char)self->map[off], (unsigned char)want[off]);
+	}
 	ASSERT_EQ(2 * CHUNK, pread(self->bfd, self->buf, 2 * CHUNK, 0));
-	EXPECT_EQ(0, memcmp(self->buf, want, 2 * CHUNK));
-	EXPECT_EQ(0, memcmp(self->map, want, 2 * CHUNK));
-	EXPECT_EQ(0, fsync(self->bfd));
+	off = first_diff(self->buf, want, 2 * CHUNK);
+	EXPECT_EQ(-1, off) {
+		TH_LOG("byte %ld: buffered read %#04x, expected %#04x", off,
+		       (unsigned char)self->buf[off], (unsigned char)want[off]);
+	}
+	errno = 0;
+	EXPECT_EQ(0, msync(self->map, 2 * CHUNK, MS_SYNC)) {
+		TH_LOG("msync: %s", strerror(errno));
+	}
+	errno = 0;
+	EXPECT_EQ(0, fsync(self->bfd)) {
+		TH_LOG("fsync: %s", strerror(errno));
+	}
+	ASSERT_EQ(2 * CHUNK, pread(self->dfd, self->buf, 2 * CHUNK, 0));
+	off = first_diff(self->buf, want, 2 * CHUNK);
+	EXPECT_EQ(-1, off) {
+		TH_LOG("byte %ld: direct read %#04x, expected %#04x", off,
+		       (unsigned char)self->buf[off], (unsigned char)want[off]);
+	}
 	EXPECT_EQ(self->bad_lines, dax_klog_count(BAD_LINE));
 	free(want);
 }
@@ -477,6 +818,7 @@ FIXTURE(dio_poll) {
 	struct dax_uring ring;	/* IORING_SETUP_IOPOLL */
 	bool pending;		/* a write on the ring is not reaped yet */
 	int bad_lines;		/* BAD_LINE in the kernel log before the test */
+	int klog[DAX_KLOG_NR_BAD];	/* dax_klog_bad() lines before it */
 };
 
 FIXTURE_VARIANT(dio_poll) {
@@ -539,23 +881,19 @@ FIXTURE_TEARDOWN(dio_poll)
 }
 
 /*
- * A polled direct write of POLL_LEN bytes at 0 is in flight, and nobody polls
- * for it.  A write fault at FAULT_OFF, which the write does not cover, must
- * not wait for it.
+ * FILE_SIZE bytes of generation 0, written, on storage and out of the page
+ * cache, so that a direct write over them is a pure overwrite; then a polled
+ * direct write of generation 1 over [0, POLL_LEN), proven to be in flight on
+ * a poll queue, that nobody polls for.
  */
-TEST_F_TIMEOUT(dio_poll, iopoll_write_fault, 60)
+static void start_polled_write(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(dio_poll) *self)
 {
-	unsigned char poke = ~pattern(FAULT_OFF + POKE_OFF, 0), back;
-	long before, ms;
-	int cqes, writes, busy, res;
+	int cqes, writes, busy;
 	char seen[256];
-	double t;
+	long before;
 	off_t i;
 
-	/*
-	 * FILE_SIZE bytes of generation 0, written, on storage and out of the
-	 * page cache, so that a direct write over them is a pure overwrite.
-	 */
 	snprintf(self->path, sizeof(self->path), "%s/f", self->m.dir);
 	self->bfd = open(self->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	ASSERT_LE(0, self->bfd);
@@ -575,6 +913,7 @@ TEST_F_TIMEOUT(dio_poll, iopoll_write_fault, 60)
 	}
 	self->bad_lines = dax_klog_count(BAD_LINE);
 	ASSERT_LE(0, self->bad_lines);
+	ASSERT_EQ(0, dax_klog_snapshot(self->klog));
 	before = fallbacks();
 
 	/* The polled write, of generation 1: nobody polls for it. */
@@ -604,6 +943,21 @@ TEST_F_TIMEOUT(dio_poll, iopoll_write_fault, 60)
 		TH_LOG("no request on a poll hctx in %s/ (debugfs, io_poll?)",
 		       BLK_DEBUGFS);
 	}
+}
+
+/*
+ * A polled direct write of POLL_LEN bytes at 0 is in flight, and nobody polls
+ * for it.  A write fault at FAULT_OFF, which the write does not cover, must
+ * not wait for it.
+ */
+TEST_F_TIMEOUT(dio_poll, iopoll_write_fault, 60)
+{
+	unsigned char poke = ~pattern(FAULT_OFF + POKE_OFF, 0), back;
+	double t;
+	long ms;
+	int res;
+
+	start_polled_write(_metadata, self);
 
 	/* A write fault on a page that is not mapped yet: ->page_mkwrite. */
 	self->map = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -630,6 +984,105 @@ TEST_F_TIMEOUT(dio_poll, iopoll_write_fault, 60)
 	EXPECT_EQ(poke, back);
 	EXPECT_EQ(0, fsync(self->bfd));
 	EXPECT_EQ(self->bad_lines, dax_klog_count(BAD_LINE));
+	dax_klog_expect_none(_metadata, self->klog);
+}
+
+/* The state letter of thread @tid of this process (R, S, D...), or 0. */
+static char task_state(pid_t tid)
+{
+	char path[64], line[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	if (!p)
+		return 0;
+	p = strrchr(line, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* A store from another thread, and whether it has happened. */
+struct store {
+	unsigned char *addr;
+	unsigned char val;
+	pid_t tid;		/* __atomic: the thread, once it runs */
+	bool done;		/* __atomic */
+};
+
+static void *store_thread(void *arg)
+{
+	struct store *st = arg;
+
+	__atomic_store_n(&st->tid, (pid_t)syscall(SYS_gettid),
+			 __ATOMIC_RELEASE);
+	__atomic_store_n(st->addr, st->val, __ATOMIC_RELAXED);
+	__atomic_store_n(&st->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * A write fault inside the range of the polled write must wait for it:
+ * the folio it dirties may have been read before the write reached storage.
+ * It must wait the way faults wait for I/O, without the fault lock (mmap_lock,
+ * or the lock of its VMA): meanwhile, the submitter changes the mapping the
+ * fault is in, then polls, which completes the write and lets the store
+ * through, on top of the data of the write.
+ */
+TEST_F_TIMEOUT(dio_poll, iopoll_fault_same_range, 60)
+{
+	struct store st = { .val = (unsigned char)~pattern(POKE_OFF, 1) };
+	pthread_t thread;
+	double t;
+	long ms;
+	int res;
+
+	start_polled_write(_metadata, self);
+
+	/* A write fault on a page of the write that is not mapped yet. */
+	self->map = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->bfd, 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+	st.addr = (unsigned char *)self->map + POKE_OFF;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, store_thread, &st));
+	usleep(200000);
+	EXPECT_FALSE(__atomic_load_n(&st.done, __ATOMIC_ACQUIRE)) {
+		TH_LOG("the store did not wait for the direct write under it");
+	}
+	/* ... and it waits in the kernel, not on its way there. */
+	EXPECT_EQ('D', task_state(__atomic_load_n(&st.tid, __ATOMIC_ACQUIRE)));
+
+	/* The last page of the VMA the fault is in: takes its write lock. */
+	t = now();
+	ASSERT_EQ(0, mprotect(self->map + CHUNK - PAGE, PAGE, PROT_READ));
+	ms = (now() - t) * 1000;
+	TH_LOG("mprotect() with a write fault waiting in the VMA: %ld ms", ms);
+	EXPECT_GT(FAULT_MAX_MS, ms);
+
+	/* Poll: the write completes, with its data, and then the store. */
+	ASSERT_EQ(0, dax_uring_reap(&self->ring, &res)) {
+		TH_LOG("reaping the write: %s", strerror(errno));
+	}
+	self->pending = false;
+	EXPECT_EQ(POLL_LEN, res) {
+		TH_LOG("write: %s", res < 0 ? strerror(-res) : "short");
+	}
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	EXPECT_TRUE(__atomic_load_n(&st.done, __ATOMIC_ACQUIRE));
+
+	/* Through the mapping, a buffered read, and on storage. */
+	self->buf[POKE_OFF] = st.val;
+	EXPECT_EQ(0, memcmp(self->map, self->buf, POLL_LEN));
+	ASSERT_EQ(POLL_LEN, pread(self->bfd, self->buf + CHUNK, POLL_LEN, 0));
+	EXPECT_EQ(0, memcmp(self->buf + CHUNK, self->buf, POLL_LEN));
+	EXPECT_EQ(0, fsync(self->bfd));
+	ASSERT_EQ(POLL_LEN, pread(self->dfd, self->buf + CHUNK, POLL_LEN, 0));
+	EXPECT_EQ(0, memcmp(self->buf + CHUNK, self->buf, POLL_LEN));
+	EXPECT_EQ(self->bad_lines, dax_klog_count(BAD_LINE));
+	dax_klog_expect_none(_metadata, self->klog);
 }
 
 TEST_HARNESS_MAIN
