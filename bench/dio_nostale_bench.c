@@ -84,66 +84,65 @@ struct worker {
 	double secs;		/* from the start barrier to its last one */
 };
 
-/* Direct writes cycling over [off, off + len) until stopped. */
-static void *writer(void *arg)
+/* Direct write number @n of the cycle over @w's range. */
+static void write_op(const struct worker *w, unsigned long n)
 {
-	struct worker *w = arg;
+	if (pwrite(fd, buf, CHUNK, w->off + (n % (w->len / CHUNK)) * CHUNK) != CHUNK) {
+		perror("pwrite");
+		exit(1);
+	}
+}
+
+/* Store number @n: one byte of a page through the mapping. */
+static void store_op(const struct worker *w, unsigned long n)
+{
+	__atomic_store_n(&map[w->off + (n % (w->len / PAGE)) * PAGE + 8], 'm',
+			 __ATOMIC_RELAXED);
+}
+
+/* Buffered 4 KiB read number @n, through rfd. */
+static void read_op(const struct worker *w, unsigned long n)
+{
+	char page[PAGE];
+
+	if (pread(rfd, page, PAGE, w->off + (n % (w->len / PAGE)) * PAGE) != PAGE) {
+		perror("pread");
+		exit(1);
+	}
+}
+
+/* Run @op cycling over @w's range from the start barrier until stopped. */
+static void *work(struct worker *w,
+		  void (*op)(const struct worker *w, unsigned long n))
+{
 	unsigned long n = 0;
 	double t0;
 
 	pthread_barrier_wait(&start);
 	t0 = now();
-	while (!stopped()) {
-		if (pwrite(fd, buf, CHUNK, w->off + (n % (w->len / CHUNK)) * CHUNK) != CHUNK) {
-			perror("pwrite");
-			exit(1);
-		}
-		n++;
-	}
+	while (!stopped())
+		op(w, n++);
 	w->secs = now() - t0;
 	w->n = n;
 	return NULL;
+}
+
+/* Direct writes cycling over [off, off + len) until stopped. */
+static void *writer(void *arg)
+{
+	return work(arg, write_op);
 }
 
 /* One byte per page through the mapping, cycling over [off, off + len). */
 static void *storer(void *arg)
 {
-	struct worker *w = arg;
-	unsigned long n = 0;
-	double t0;
-
-	pthread_barrier_wait(&start);
-	t0 = now();
-	while (!stopped()) {
-		__atomic_store_n(&map[w->off + (n % (w->len / PAGE)) * PAGE + 8], 'm',
-				 __ATOMIC_RELAXED);
-		n++;
-	}
-	w->secs = now() - t0;
-	w->n = n;
-	return NULL;
+	return work(arg, store_op);
 }
 
 /* Buffered 4 KiB reads through rfd, cycling over [off, off + len). */
 static void *reader(void *arg)
 {
-	struct worker *w = arg;
-	unsigned long n = 0;
-	char page[PAGE];
-	double t0;
-
-	pthread_barrier_wait(&start);
-	t0 = now();
-	while (!stopped()) {
-		if (pread(rfd, page, PAGE, w->off + (n % (w->len / PAGE)) * PAGE) != PAGE) {
-			perror("pread");
-			exit(1);
-		}
-		n++;
-	}
-	w->secs = now() - t0;
-	w->n = n;
-	return NULL;
+	return work(arg, read_op);
 }
 
 static double rate(const struct worker *w)
