@@ -55,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
@@ -481,23 +482,35 @@ static inline unsigned int dax_uring_cq_ready(struct dax_uring *r)
 	       *DAX_RING_U32(r->cq, r->p.cq_off.head);
 }
 
+#define DAX_URING_REAP_SECONDS	30
+
 /*
  * Wait for one completion (on an IOPOLL ring: poll for it) and consume it:
- * 0 with its result in @res, or -1 with errno.
+ * 0 with its result in @res, or -1 with errno (ETIMEDOUT when none came in
+ * DAX_URING_REAP_SECONDS).  Polling may return with no completion posted
+ * (the task should reschedule, a request was reissued): poll again.
  */
 static inline int dax_uring_reap(struct dax_uring *r, int *res)
 {
 	unsigned int *head = DAX_RING_U32(r->cq, r->p.cq_off.head);
-	unsigned int h = *head;
 	struct io_uring_cqe *cqe;
+	struct timespec t0, t;
+	unsigned int h;
 
-	if (syscall(__NR_io_uring_enter, r->fd, 0, 1, IORING_ENTER_GETEVENTS,
-		    NULL, 0) < 0)
-		return -1;
-	if (!dax_uring_cq_ready(r)) {
-		errno = EAGAIN;
-		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!dax_uring_cq_ready(r)) {
+		if (syscall(__NR_io_uring_enter, r->fd, 0, 1,
+			    IORING_ENTER_GETEVENTS, NULL, 0) < 0 &&
+		    errno != EINTR)
+			return -1;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (!dax_uring_cq_ready(r) &&
+		    t.tv_sec - t0.tv_sec > DAX_URING_REAP_SECONDS) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
 	}
+	h = *head;
 	cqe = (struct io_uring_cqe *)(r->cq + r->p.cq_off.cqes) +
 	      (h & *DAX_RING_U32(r->cq, r->p.cq_off.ring_mask));
 	*res = cqe->res;
