@@ -66,10 +66,16 @@
  * submitter can still change its mappings and then poll.  Runs on
  * DAX_TEST_BLK_ASYNC, which needs poll queues, and reads blk-mq debugfs
  * (/sys/kernel/debug/block) to prove that the write sits on a poll queue.
+ * iopoll_completion_work reaps polled writes while a page of the file
+ * outside their range stays cached, so that each completes from the
+ * workqueue while the ring polls for it: nothing may poll a freed bio
+ * meanwhile (the kernel log is checked; a KASAN kernel reports such a poll).
  */
 #define _GNU_SOURCE
 #include <linux/aio_abi.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -102,6 +108,9 @@
 #define FAULT_OFF	(4 * 1024 * 1024)	/* the mapping faulted meanwhile */
 #define POKE_OFF	(PAGE + 100)	/* the byte stored, in that mapping */
 #define FAULT_MAX_MS	2000
+#define WORK_WRITES	32	/* iopoll_completion_work, at most */
+#define WORK_SECONDS	30	/* or for that long */
+#define MIN_WORK_WRITES	8
 
 enum racer { RACE_NONE, RACE_MMAP_STORES, RACE_BUFFERED_READS, RACE_WILLNEED };
 
@@ -920,16 +929,12 @@ FIXTURE_TEARDOWN(dio_poll)
 
 /*
  * FILE_SIZE bytes of generation 0, written, on storage and out of the page
- * cache, so that a direct write over them is a pure overwrite; then a polled
- * direct write of generation 1 over [0, POLL_LEN), proven to be in flight on
- * a poll queue, that nobody polls for.
+ * cache, so that a direct write over them is a pure overwrite; the ring, and
+ * the kernel log lines that the test must not add to.
  */
-static void start_polled_write(struct __test_metadata *_metadata,
-			       FIXTURE_DATA(dio_poll) *self)
+static void prepare_polled_file(struct __test_metadata *_metadata,
+				FIXTURE_DATA(dio_poll) *self)
 {
-	int cqes, writes, busy;
-	char seen[256];
-	long before;
 	off_t i;
 
 	snprintf(self->path, sizeof(self->path), "%s/f", self->m.dir);
@@ -952,6 +957,22 @@ static void start_polled_write(struct __test_metadata *_metadata,
 	self->bad_lines = dax_klog_count(BAD_LINE);
 	ASSERT_LE(0, self->bad_lines);
 	ASSERT_EQ(0, dax_klog_snapshot(self->klog));
+}
+
+/*
+ * The file of prepare_polled_file(), then a polled direct write of generation
+ * 1 over [0, POLL_LEN), proven to be in flight on a poll queue, that nobody
+ * polls for.
+ */
+static void start_polled_write(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(dio_poll) *self)
+{
+	int cqes, writes, busy;
+	char seen[256];
+	long before;
+	off_t i;
+
+	prepare_polled_file(_metadata, self);
 	before = fallbacks();
 
 	/* The polled write, of generation 1: nobody polls for it. */
@@ -1120,6 +1141,86 @@ TEST_F_TIMEOUT(dio_poll, iopoll_fault_same_range, 60)
 	EXPECT_EQ(0, fsync(self->bfd));
 	ASSERT_EQ(POLL_LEN, pread(self->dfd, self->buf + CHUNK, POLL_LEN, 0));
 	EXPECT_EQ(0, memcmp(self->buf + CHUNK, self->buf, POLL_LEN));
+	EXPECT_EQ(self->bad_lines, dax_klog_count(BAD_LINE));
+	dax_klog_expect_none(_metadata, self->klog);
+}
+
+/*
+ * Polled direct writes whose completion goes to the workqueue: a page of the
+ * file outside their range stays cached, so iomap_dio_done() punts every
+ * completion to s_dio_done_wq, after the bio that iocb->private points to
+ * has been put, while io_uring keeps polling the request until the work item
+ * completes it.  The poller runs at nice -20 on one CPU, where the bio
+ * completes (by polling) and the work item is queued: the kworker, at nice 0,
+ * then waits far longer than an RCU grace period for its turn.  Nothing may poll a freed bio meanwhile (a KASAN kernel
+ * with SLUB_RCU_DEBUG reports it, and the kernel log is checked), and every
+ * write completes whole, with its data.
+ */
+TEST_F_TIMEOUT(dio_poll, iopoll_completion_work, 120)
+{
+	int gen = 1, writes = 0, res, nice0;
+	cpu_set_t cpus, all;
+	unsigned char vec;
+	bool hi;
+	double t0;
+	char c;
+	off_t i;
+
+	prepare_polled_file(_metadata, self);
+	ASSERT_EQ(1, pread(self->bfd, &c, 1, FAULT_OFF));
+	self->map = mmap(NULL, CHUNK, PROT_READ, MAP_SHARED, self->bfd,
+			 FAULT_OFF);
+	ASSERT_NE(MAP_FAILED, self->map);
+
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
+	CPU_ZERO(&cpus);
+	CPU_SET(sched_getcpu(), &cpus);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
+	errno = 0;
+	nice0 = getpriority(PRIO_PROCESS, 0);
+	ASSERT_EQ(0, errno);
+	hi = !setpriority(PRIO_PROCESS, 0, -20);
+	if (!hi)
+		TH_LOG("no nice -20 (%s): the work items run sooner",
+		       strerror(errno));
+
+	t0 = now();
+	do {
+		for (i = 0; i < POLL_LEN; i++)
+			self->buf[i] = pattern(i, gen);
+		ASSERT_EQ(1, dax_uring_submit_write(&self->ring, self->dfd,
+						    self->buf, POLL_LEN, 0)) {
+			TH_LOG("io_uring_enter: %s", strerror(errno));
+		}
+		self->pending = true;
+		ASSERT_EQ(0, dax_uring_reap(&self->ring, &res)) {
+			TH_LOG("reaping write %d: %s", writes, strerror(errno));
+		}
+		self->pending = false;
+		ASSERT_EQ(POLL_LEN, res) {
+			TH_LOG("write %d: %s", writes,
+			       res < 0 ? strerror(-res) : "short");
+		}
+		writes++;
+		gen++;
+	} while (writes < WORK_WRITES && now() - t0 < WORK_SECONDS);
+
+	if (hi)
+		ASSERT_EQ(0, setpriority(PRIO_PROCESS, 0, nice0));
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(all), &all));
+	TH_LOG("%d polled writes in %.1f s%s, completed from the workqueue",
+	       writes, now() - t0, hi ? " at nice -20" : "");
+	EXPECT_LE(MIN_WORK_WRITES, writes);
+
+	/* The page stayed cached: the completions did go to the workqueue. */
+	ASSERT_EQ(0, mincore(self->map, PAGE, &vec));
+	EXPECT_EQ(1, vec & 1) {
+		TH_LOG("the page at %d left the page cache", FAULT_OFF);
+	}
+
+	ASSERT_EQ(POLL_LEN, pread(self->dfd, self->buf + CHUNK, POLL_LEN, 0));
+	EXPECT_EQ(0, memcmp(self->buf + CHUNK, self->buf, POLL_LEN));
+	EXPECT_EQ(0, fsync(self->bfd));
 	EXPECT_EQ(self->bad_lines, dax_klog_count(BAD_LINE));
 	dax_klog_expect_none(_metadata, self->klog);
 }
