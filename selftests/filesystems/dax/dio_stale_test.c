@@ -1153,12 +1153,13 @@ TEST_F_TIMEOUT(dio_poll, iopoll_fault_same_range, 60)
  * work item completes it.  iocb->private used to point at the put bio all
  * that time.  The poller runs at nice -20 on one CPU, where the bio
  * completes (by polling) and the work item is queued: the kworker, at nice
- * 0, then waits far longer than an RCU grace period for its turn, unless
- * the poller's nice value counts only inside its autogroup or cgroup (both
- * are logged, with the slowest reap).  Nothing may poll a freed bio
- * meanwhile: a KASAN kernel with SLUB_RCU_DEBUG reports it, and the kernel
- * log is checked (KASAN reports only its first bug of a boot, unless booted
- * with kasan_multi_shot).  Every write completes whole, with its data.
+ * 0, then waits for its turn (up to tens of milliseconds under QEMU),
+ * which can outlast an RCU grace period, unless the poller's nice value
+ * counts only inside its autogroup or cgroup (both are logged, with the
+ * slowest reap).  Nothing may poll a freed bio meanwhile: a KASAN kernel
+ * with SLUB_RCU_DEBUG reports it, and the kernel log is checked (KASAN
+ * reports only its first bug of a boot, unless booted with
+ * kasan_multi_shot).  Every write completes whole, with its data.
  */
 TEST_F_TIMEOUT(dio_poll, iopoll_completion_work, 120)
 {
